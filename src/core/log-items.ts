@@ -1,0 +1,160 @@
+import { sequencerOrderKey } from './sequencer.js';
+import type { CreatedObjectEvent, ObjectEvent, ObjectStateStatus, UploadStatus } from './types.js';
+
+/** Sort key of the state row. */
+export const STATE_SK = 'STATE';
+
+/** Name of the index that answers "what was uploaded to this bucket, when". */
+export const BY_BUCKET_DAY_INDEX = 'byBucketDay';
+
+/** Partition key shared by an object's upload rows and its state row. */
+export function objectPk(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}
+
+/** Sort key of an upload row: one per distinct content (and version) of an object. */
+export function uploadSk(eTag: string, versionId?: string): string {
+  return versionId ? `${eTag}#${versionId}` : eTag;
+}
+
+/**
+ * The key the idempotent step is keyed on: bucket + key + eTag (+ versionId).
+ * A duplicate S3 notification is a different SQS message, so the message id would not do.
+ */
+export function idempotencyKeyOf(event: CreatedObjectEvent): string {
+  return `${objectPk(event.bucket, event.key)}#${uploadSk(event.eTag, event.versionId)}`;
+}
+
+/**
+ * Stable shard of a key for the `byBucketDay` index (FNV-1a over the UTF-8 bytes). Readers
+ * query every shard of a day, so the hash only has to spread keys evenly.
+ */
+export function gsiShard(key: string, shardCount: number): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(key, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % shardCount;
+}
+
+/** `gsi1pk` of the `byBucketDay` index: `<bucket>#<YYYY-MM-DD of eventTime>#<shard>`. */
+export function bucketDayPartition(bucket: string, day: string, shard: number): string {
+  return `${bucket}#${day}#${shard}`;
+}
+
+/** What the idempotent step decided about one object. */
+export interface IngestDecision {
+  readonly status: UploadStatus;
+  readonly reason?: string;
+  readonly contentType?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** `s3://bucket/key` of the copy, when one was made. */
+  readonly copiedTo?: string;
+}
+
+/** Options that shape upload rows. */
+export interface UploadRowOptions {
+  /** Days after `processedAt` when DynamoDB TTL may delete the row; absent keeps rows forever. */
+  readonly retentionDays?: number;
+  readonly gsiShardCount: number;
+}
+
+/** An upload row as written to the log table; attribute names are the public contract. */
+export interface UploadRow {
+  readonly pk: string;
+  readonly sk: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly eTag: string;
+  readonly versionId?: string;
+  readonly size?: number;
+  readonly contentType?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly eventName: string;
+  readonly eventTime: string;
+  readonly sequencer: string;
+  readonly uploader?: string;
+  readonly sourceIp?: string;
+  readonly status: UploadStatus;
+  readonly reason?: string;
+  readonly copiedTo?: string;
+  readonly processedAt: string;
+  readonly ingestLatencyMs: number;
+  readonly expiresAt?: number;
+  readonly gsi1pk: string;
+  readonly gsi1sk: string;
+}
+
+const SECONDS_PER_DAY = 86_400;
+
+/**
+ * Builds the upload row for one ObjectCreated event and the step's decision.
+ *
+ * @param now - epoch milliseconds when the row is written
+ */
+export function buildUploadRow(
+  event: CreatedObjectEvent,
+  decision: IngestDecision,
+  now: number,
+  options: UploadRowOptions,
+): UploadRow {
+  const eventMillis = Date.parse(event.eventTime);
+  const day = new Date(eventMillis).toISOString().slice(0, 10);
+  const hasMetadata = decision.metadata !== undefined && Object.keys(decision.metadata).length > 0;
+  return {
+    pk: objectPk(event.bucket, event.key),
+    sk: uploadSk(event.eTag, event.versionId),
+    bucket: event.bucket,
+    key: event.key,
+    eTag: event.eTag,
+    ...(event.versionId !== undefined && { versionId: event.versionId }),
+    ...(event.size !== undefined && { size: event.size }),
+    ...(decision.contentType !== undefined && { contentType: decision.contentType }),
+    ...(hasMetadata && { metadata: decision.metadata }),
+    eventName: event.eventName,
+    eventTime: event.eventTime,
+    sequencer: event.sequencer,
+    ...(event.uploader !== undefined && { uploader: event.uploader }),
+    ...(event.sourceIp !== undefined && { sourceIp: event.sourceIp }),
+    status: decision.status,
+    ...(decision.reason !== undefined && { reason: decision.reason }),
+    ...(decision.copiedTo !== undefined && { copiedTo: decision.copiedTo }),
+    processedAt: new Date(now).toISOString(),
+    ingestLatencyMs: Math.max(0, now - eventMillis),
+    ...(options.retentionDays !== undefined && {
+      expiresAt: Math.floor(now / 1000) + options.retentionDays * SECONDS_PER_DAY,
+    }),
+    gsi1pk: bucketDayPartition(event.bucket, day, gsiShard(event.key, options.gsiShardCount)),
+    gsi1sk: `${event.eventTime}#${event.key}`,
+  };
+}
+
+/** The new state an event would give an object's state row, applied only if it is newer. */
+export interface StateChange {
+  readonly pk: string;
+  readonly status: ObjectStateStatus;
+  readonly eTag?: string;
+  readonly size?: number;
+  readonly versionId?: string;
+  readonly sequencer: string;
+  /** {@link sequencerOrderKey} of `sequencer`: what the write condition compares. */
+  readonly sequencerKey: string;
+  readonly eventTime: string;
+  readonly updatedAt: string;
+}
+
+/** Builds the state change for any object event: PRESENT for creations, DELETED for removals. */
+export function buildStateChange(event: ObjectEvent, now: number): StateChange {
+  return {
+    pk: objectPk(event.bucket, event.key),
+    status: event.kind === 'created' ? 'PRESENT' : 'DELETED',
+    ...(event.eTag !== undefined && { eTag: event.eTag }),
+    ...(event.size !== undefined && { size: event.size }),
+    ...(event.versionId !== undefined && { versionId: event.versionId }),
+    sequencer: event.sequencer,
+    sequencerKey: sequencerOrderKey(event.sequencer),
+    eventTime: event.eventTime,
+    updatedAt: new Date(now).toISOString(),
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * Base class of every error raised by s3-ingest, so callers can tell ours from the SDK's.
+ */
+export class S3IngestError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'S3IngestError';
+  }
+}
+
+/** A required environment variable is missing or holds a value the worker cannot use. */
+export class ConfigError extends S3IngestError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * An SQS message body that is not JSON, or JSON in no envelope the worker recognises.
+ * Retrying cannot fix it: the record fails so that it reaches the DLQ for on-call to read.
+ */
+export class MalformedMessageError extends S3IngestError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MalformedMessageError';
+  }
+}

@@ -1,0 +1,78 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** `service` dimension of every metric and `service` key of every log line. */
+export const SERVICE_NAME = 's3-ingest';
+
+/** CloudWatch namespace of the worker's EMF metrics; the alarms and dashboard read the same. */
+export const METRICS_NAMESPACE = 'S3Ingest';
+
+/** Every metric the worker emits. Counts, except `IngestLatency` (milliseconds). */
+export const MetricName = {
+  ObjectsIngested: 'ObjectsIngested',
+  DuplicatesSkipped: 'DuplicatesSkipped',
+  ObjectsRejected: 'ObjectsRejected',
+  ObjectsGone: 'ObjectsGone',
+  ObjectsRemoved: 'ObjectsRemoved',
+  StaleEventsIgnored: 'StaleEventsIgnored',
+  TestEventsSkipped: 'TestEventsSkipped',
+  RecordsFailed: 'RecordsFailed',
+  IngestLatency: 'IngestLatency',
+} as const;
+
+/** Names of the count metrics. */
+export type CountMetric = Exclude<keyof typeof MetricName, 'IngestLatency'>;
+
+const COUNT_METRICS = Object.keys(MetricName).filter((name) => name !== 'IngestLatency') as CountMetric[];
+
+/** The worker's logger. Log level from `POWERTOOLS_LOG_LEVEL` (default INFO). */
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+
+/** Running totals of what the worker counted, since it started. */
+export type MetricTotals = Record<CountMetric, number>;
+
+/**
+ * Collects one invocation's counts and latencies and publishes them as one EMF document.
+ * Counts are summed per invocation and emitted even when zero, so alarms and dashboards see
+ * continuous data rather than gaps.
+ */
+export class IngestMetrics {
+  readonly #metrics: Metrics;
+  #counts = new Map<CountMetric, number>();
+  #latencies: number[] = [];
+  readonly #totals: MetricTotals = Object.fromEntries(COUNT_METRICS.map((name) => [name, 0])) as MetricTotals;
+
+  /** @param metrics - the Powertools instance to publish through @default one for {@link METRICS_NAMESPACE} */
+  constructor(metrics: Metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME })) {
+    this.#metrics = metrics;
+  }
+
+  /** Adds `value` to a count metric. */
+  count(name: CountMetric, value = 1): void {
+    this.#counts.set(name, (this.#counts.get(name) ?? 0) + value);
+    this.#totals[name] += value;
+  }
+
+  /** Records one ingest latency, in milliseconds from eventTime to the row's write. */
+  latency(milliseconds: number): void {
+    this.#latencies.push(milliseconds);
+  }
+
+  /** Totals since this instance was created (the local stack shows them live). */
+  totals(): Readonly<MetricTotals> {
+    return { ...this.#totals };
+  }
+
+  /** Writes the buffered metrics to stdout as EMF and starts a new invocation's buffer. */
+  publish(): void {
+    for (const name of COUNT_METRICS) {
+      this.#metrics.addMetric(name, MetricUnit.Count, this.#counts.get(name) ?? 0);
+    }
+    for (const value of this.#latencies) {
+      this.#metrics.addMetric(MetricName.IngestLatency, MetricUnit.Milliseconds, value);
+    }
+    this.#counts = new Map();
+    this.#latencies = [];
+    this.#metrics.publishStoredMetrics();
+  }
+}

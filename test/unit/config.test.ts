@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+
+const required = { UPLOAD_LOG_TABLE: 'log', IDEMPOTENCY_TABLE: 'idem' };
+
+describe('loadConfig', () => {
+  it('applies defaults and freezes the result', () => {
+    const config = loadConfig(required);
+    expect(config).toEqual({
+      uploadLogTable: 'log',
+      idempotencyTable: 'idem',
+      gsiShardCount: 8,
+      idempotencyTtlSeconds: 86_400,
+      validation: {},
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every optional setting', () => {
+    const config = loadConfig({
+      ...required,
+      COPY_DESTINATION_BUCKET: 'private',
+      RETENTION_DAYS: '90',
+      GSI_SHARD_COUNT: '16',
+      IDEMPOTENCY_TTL_SECONDS: '3600',
+      MAX_OBJECT_BYTES: '1048576',
+      ALLOWED_CONTENT_TYPES: 'image/*, application/pdf',
+      BLOCKED_EXTENSIONS: '.EXE,bat',
+    });
+    expect(config).toMatchObject({
+      copyDestinationBucket: 'private',
+      retentionDays: 90,
+      gsiShardCount: 16,
+      idempotencyTtlSeconds: 3600,
+      validation: {
+        maxObjectBytes: 1_048_576,
+        allowedContentTypes: ['image/*', 'application/pdf'],
+        blockedExtensions: ['exe', 'bat'],
+      },
+    });
+  });
+
+  it.each([
+    [{}, 'UPLOAD_LOG_TABLE environment variable is not set'],
+    [{ UPLOAD_LOG_TABLE: 'log' }, 'IDEMPOTENCY_TABLE environment variable is not set'],
+    [{ ...required, RETENTION_DAYS: 'ten' }, 'RETENTION_DAYS environment variable must be a whole number'],
+    [
+      { ...required, GSI_SHARD_COUNT: '0' },
+      'GSI_SHARD_COUNT environment variable must be a whole number from 1 to 1000',
+    ],
+    [{ ...required, MAX_OBJECT_BYTES: '-5' }, 'MAX_OBJECT_BYTES'],
+  ])('fails naming the bad variable (%o)', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
