@@ -42,9 +42,16 @@ export class IngestMetrics {
   #latencies: number[] = [];
   readonly #totals: MetricTotals = Object.fromEntries(COUNT_METRICS.map((name) => [name, 0])) as MetricTotals;
 
-  /** @param metrics - the Powertools instance to publish through @default one for {@link METRICS_NAMESPACE} */
-  constructor(metrics: Metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME })) {
-    this.#metrics = metrics;
+  readonly #write: ((emfLine: string) => void) | undefined;
+
+  /**
+   * @param options.metrics - the Powertools instance to publish through @default one for {@link METRICS_NAMESPACE}
+   * @param options.write - where EMF lines go @default stdout, where Lambda ships them to CloudWatch
+   */
+  constructor(options: { metrics?: Metrics; write?: (emfLine: string) => void } = {}) {
+    this.#metrics =
+      options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+    this.#write = options.write;
   }
 
   /** Adds `value` to a count metric. */
@@ -73,6 +80,11 @@ export class IngestMetrics {
     }
     this.#counts = new Map();
     this.#latencies = [];
-    this.#metrics.publishStoredMetrics();
+    if (this.#write) {
+      this.#write(JSON.stringify(this.#metrics.serializeMetrics()));
+      this.#metrics.clearMetrics();
+    } else {
+      this.#metrics.publishStoredMetrics();
+    }
   }
 }

@@ -60,11 +60,16 @@ export function createRecordHandler(
       }
     } catch (error) {
       deps.metrics.count('RecordsFailed');
-      deps.logger.error('record failed; SQS will deliver it again', {
-        ...keys,
-        reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        error,
-      });
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (error instanceof Error && error.name === 'IdempotencyAlreadyInProgressError') {
+        // Another invocation is working on the same object right now; the redelivery will find its result.
+        deps.logger.warn('same object in progress elsewhere; SQS will deliver this record again', {
+          ...keys,
+          reason,
+        });
+      } else {
+        deps.logger.error('record failed; SQS will deliver it again', { ...keys, reason, error });
+      }
       throw error;
     }
   };

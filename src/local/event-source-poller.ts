@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { logger } from '../observability.js';
+
+/** Settings with the meaning of a Lambda SQS event source mapping. */
+export interface PollerOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+  /** Most records per invocation. @default 10 */
+  readonly batchSize?: number;
+  /** How long to gather records for a batch once the first arrived. @default 0 */
+  readonly batchingWindowMs?: number;
+  /** Invocations that may run at once (Lambda's maximum concurrency). @default 2 */
+  readonly concurrency?: number;
+  /** The function timeout, for the context's `getRemainingTimeInMillis`. @default 30000 */
+  readonly functionTimeoutMs?: number;
+  readonly region?: string;
+}
+
+/** Counters of a poller, for status lines and tests. */
+export interface PollerStats {
+  invocations: number;
+  recordsReceived: number;
+  recordsDeleted: number;
+  recordsFailed: number;
+  invocationErrors: number;
+}
+
+/**
+ * Drives the worker handler from an SQS queue the way Lambda's event source mapping does:
+ * long-polls, gathers a batch (batch size, batching window), invokes with a Lambda-like context,
+ * deletes the records that succeeded and leaves those in `batchItemFailures` (or the whole batch,
+ * when the invocation throws) to reappear after the visibility timeout. The queue's own redrive
+ * policy moves a record to the DLQ after `maxReceiveCount` receives.
+ */
+export class EventSourcePoller {
+  readonly stats: PollerStats = {
+    invocations: 0,
+    recordsReceived: 0,
+    recordsDeleted: 0,
+    recordsFailed: 0,
+    invocationErrors: 0,
+  };
+  readonly #options: Required<Omit<PollerOptions, 'region'>> & { region: string };
+  readonly #abort = new AbortController();
+  #loops: Promise<void>[] = [];
+
+  constructor(options: PollerOptions) {
+    this.#options = {
+      batchSize: 10,
+      batchingWindowMs: 0,
+      concurrency: 2,
+      functionTimeoutMs: 30_000,
+      region: 'us-east-1',
+      ...options,
+    };
+  }
+
+  /** Starts one polling loop per unit of concurrency. */
+  start(): void {
+    this.#loops = Array.from({ length: this.#options.concurrency }, () => this.#loop());
+  }
+
+  /** Stops polling, waits for invocations in progress, and leaves unfinished records on the queue. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await Promise.all(this.#loops);
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#abort.signal.aborted) {
+      try {
+        const messages = await this.#gatherBatch();
+        if (messages.length > 0) await this.#invoke(messages);
+      } catch (error) {
+        if (this.#abort.signal.aborted) return;
+        logger.warn('local poller could not receive; retrying', { error });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  async #receive(max: number, waitSeconds: number): Promise<Message[]> {
+    const response = await this.#options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.#options.queueUrl,
+        MaxNumberOfMessages: Math.min(10, max),
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: this.#abort.signal },
+    );
+    return response.Messages ?? [];
+  }
+
+  /** Long-polls for a first message, then tops the batch up until it is full or the window closes. */
+  async #gatherBatch(): Promise<Message[]> {
+    const { batchSize, batchingWindowMs } = this.#options;
+    const batch = await this.#receive(batchSize, 1);
+    if (batch.length === 0) return batch;
+    const deadline = Date.now() + batchingWindowMs;
+    while (batch.length < batchSize && !this.#abort.signal.aborted) {
+      const more = await this.#receive(batchSize - batch.length, 0);
+      if (more.length === 0 && Date.now() >= deadline) break;
+      batch.push(...more);
+      if (more.length === 0)
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50, deadline - Date.now())));
+    }
+    return batch;
+  }
+
+  async #invoke(messages: Message[]): Promise<void> {
+    const records = messages.map((message) => this.#toRecord(message));
+    this.stats.invocations += 1;
+    this.stats.recordsReceived += records.length;
+    let failed: Set<string>;
+    try {
+      const response = await this.#options.handler({ Records: records }, this.#context());
+      failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+    } catch (error) {
+      // Like Lambda: an invocation error leaves the whole batch for redelivery.
+      this.stats.invocationErrors += 1;
+      logger.error('local worker invocation failed; the batch will be delivered again', { error });
+      failed = new Set(records.map((record) => record.messageId));
+    }
+    this.stats.recordsFailed += failed.size;
+    const done = messages.filter((message) => !failed.has(message.MessageId ?? ''));
+    for (let i = 0; i < done.length; i += 10) {
+      const chunk = done.slice(i, i + 10);
+      await this.#options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.#options.queueUrl,
+          Entries: chunk.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle,
+          })),
+        }),
+      );
+      this.stats.recordsDeleted += chunk.length;
+    }
+  }
+
+  #toRecord(message: Message): SQSRecord {
+    const attributes = message.Attributes ?? {};
+    return {
+      messageId: message.MessageId ?? randomUUID(),
+      receiptHandle: message.ReceiptHandle ?? '',
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+        SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+        SenderId: attributes.SenderId ?? 'local',
+        ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.#options.queueArn,
+      awsRegion: this.#options.region,
+    };
+  }
+
+  #context(): Context {
+    const deadline = Date.now() + this.#options.functionTimeoutMs;
+    return {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: 's3-ingest-local-worker',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${this.#options.region}:000000000000:function:s3-ingest-local-worker`,
+      memoryLimitInMB: '1024',
+      awsRequestId: randomUUID(),
+      logGroupName: '/local/s3-ingest',
+      logStreamName: 'local',
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+  }
+}

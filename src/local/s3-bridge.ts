@@ -1,0 +1,188 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { logger } from '../observability.js';
+import {
+  type BridgedChange,
+  buildS3Notification,
+  principalFromAuthorization,
+  type SequencerClock,
+} from './notification.js';
+
+/** Where the bridge sends each notification body (the ingest queue). */
+export type NotificationSink = (body: string) => Promise<void>;
+
+/** A change seen in a response, before the object's size is looked up. */
+interface PendingChange {
+  eventName: string;
+  bucket: string;
+  key: string;
+  eTag?: string;
+  eventTime: Date;
+  sequencer: string;
+  principalId: string;
+  sourceIp: string;
+  requestId: string;
+}
+
+const pendingByRequest = new WeakMap<FastifyRequest, PendingChange[]>();
+
+const xmlValues = (xml: string, tag: string): string[] =>
+  [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => unescapeXml(m[1] ?? ''));
+
+function unescapeXml(text: string): string {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCodePoint(Number(code)))
+    .replace(/&amp;/g, '&');
+}
+
+const stripQuotes = (eTag: string | undefined) => eTag?.replace(/^"|"$/g, '');
+
+/** The changes one S3 response made, with the event names S3 would give them. */
+function changesOf(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+): Omit<PendingChange, 'eventTime' | 'sequencer' | 'principalId' | 'sourceIp' | 'requestId'>[] {
+  if (reply.statusCode >= 300 || !request.routeOptions.url?.startsWith('/:bucket')) return [];
+  const params = request.params as { bucket?: string; '*'?: string };
+  const bucket = params.bucket ?? '';
+  const key = params['*'] ?? '';
+  const query = (request.query ?? {}) as Record<string, string | undefined>;
+  const body =
+    typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
+  switch (request.method) {
+    case 'PUT':
+      if (!key || query.partNumber !== undefined) return [];
+      if (request.headers['x-amz-copy-source']) {
+        return [
+          { eventName: 'ObjectCreated:Copy', bucket, key, eTag: stripQuotes(xmlValues(body, 'ETag')[0]) },
+        ];
+      }
+      return [
+        {
+          eventName: 'ObjectCreated:Put',
+          bucket,
+          key,
+          eTag: stripQuotes(String(reply.getHeader('etag') ?? '')),
+        },
+      ];
+    case 'POST':
+      if (key && query.uploadId !== undefined) {
+        return [
+          {
+            eventName: 'ObjectCreated:CompleteMultipartUpload',
+            bucket,
+            key,
+            eTag: stripQuotes(xmlValues(body, 'ETag')[0]),
+          },
+        ];
+      }
+      if ('delete' in query) {
+        const deleted = xmlValues(body, 'Deleted').flatMap((entry) => xmlValues(entry, 'Key'));
+        return deleted.map((deletedKey) => ({ eventName: 'ObjectRemoved:Delete', bucket, key: deletedKey }));
+      }
+      return [];
+    case 'DELETE':
+      return key && query.uploadId === undefined ? [{ eventName: 'ObjectRemoved:Delete', bucket, key }] : [];
+    default:
+      return [];
+  }
+}
+
+/** Handle on a running bridge. */
+export interface S3NotificationBridge {
+  /** Resolves when every notification of a response already sent has been published. */
+  drain(): Promise<void>;
+  /** Notifications published so far. */
+  published(): number;
+}
+
+/**
+ * Makes the embedded S3 (fauxqs) behave like a bucket with event notifications to SQS: every
+ * PutObject, CopyObject, CompleteMultipartUpload, DeleteObject and DeleteObjects produces exactly
+ * one notification per object, in AWS's JSON shape. fauxqs accepts notification configurations
+ * but never sends anything, so this runs in its Fastify hooks: the change is read from the
+ * response, the sequencer is taken as the response leaves (in request order), and the size from
+ * a HeadObject answered in-process.
+ */
+export function installS3NotificationBridge(
+  app: FastifyInstance,
+  options: {
+    sink: NotificationSink;
+    sequencers: SequencerClock;
+    region: string;
+    watchedBuckets: ReadonlySet<string>;
+  },
+): S3NotificationBridge {
+  const inFlight = new Set<Promise<void>>();
+  let published = 0;
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const changes = changesOf(request, reply, payload).filter((change) =>
+      options.watchedBuckets.has(change.bucket),
+    );
+    if (changes.length > 0) {
+      const principalId = principalFromAuthorization(request.headers.authorization);
+      const requestId = String(reply.getHeader('x-amz-request-id') ?? '');
+      pendingByRequest.set(
+        request,
+        changes.map((change) => ({
+          ...change,
+          eventTime: new Date(),
+          sequencer: options.sequencers.next(),
+          principalId,
+          sourceIp: request.ip,
+          requestId,
+        })),
+      );
+    }
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request) => {
+    const pending = pendingByRequest.get(request);
+    if (!pending) return;
+    pendingByRequest.delete(request);
+    const work = publishAll(app, pending, options)
+      .then((count) => {
+        published += count;
+      })
+      .catch((error: unknown) => {
+        logger.error('local S3 bridge could not publish a notification', { error });
+      });
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  });
+
+  return {
+    async drain() {
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    },
+    published: () => published,
+  };
+}
+
+async function publishAll(
+  app: FastifyInstance,
+  pending: readonly PendingChange[],
+  options: { sink: NotificationSink; region: string },
+): Promise<number> {
+  for (const change of pending) {
+    const complete: BridgedChange = { ...change, region: options.region, ...(await sizeOf(app, change)) };
+    await options.sink(JSON.stringify(buildS3Notification(complete)));
+  }
+  return pending.length;
+}
+
+/** The object's size, when it still holds the content the event announces. */
+async function sizeOf(app: FastifyInstance, change: PendingChange): Promise<{ size?: number }> {
+  if (!change.eventName.startsWith('ObjectCreated:')) return {};
+  const path = `/${change.bucket}/${change.key.split('/').map(encodeURIComponent).join('/')}`;
+  const head = await app.inject({ method: 'HEAD', url: path });
+  const sameContent = stripQuotes(String(head.headers.etag ?? '')) === change.eTag;
+  const length = Number(head.headers['content-length']);
+  return head.statusCode === 200 && sameContent && Number.isFinite(length) ? { size: length } : {};
+}
