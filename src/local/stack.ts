@@ -174,6 +174,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         queueArn: queues.ingest.arn,
         handler,
         region,
+        // Lambda requires the visibility timeout to cover the function timeout; locally they are equal,
+        // so an invocation's in-progress idempotency records expire before its records reappear.
+        functionTimeoutMs: (options.visibilityTimeoutSeconds ?? 5) * 1000,
         ...options.worker,
       });
       poller.start();

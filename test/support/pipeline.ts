@@ -1,0 +1,49 @@
+import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { objectPk } from '../../src/core/log-items.js';
+import type { LocalStack } from '../../src/local/stack.js';
+
+type Item = Record<string, unknown>;
+
+/** Reads an object's rows from the upload log of a local stack. */
+export function uploadLogReader(stack: LocalStack) {
+  const documents = DynamoDBDocumentClient.from(stack.clients.dynamodb);
+  const rowsOf = async (key: string, bucket = stack.names.uploadsBucket): Promise<Item[]> => {
+    const { Items = [] } = await documents.send(
+      new QueryCommand({
+        TableName: stack.names.uploadLogTable,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': objectPk(bucket, key) },
+        ConsistentRead: true,
+      }),
+    );
+    return Items;
+  };
+  return {
+    rowsOf,
+    uploadsOf: async (key: string) => (await rowsOf(key)).filter((row) => row.sk !== 'STATE'),
+    stateOf: async (key: string) => (await rowsOf(key)).find((row) => row.sk === 'STATE'),
+  };
+}
+
+/** Visible plus in-flight messages of a queue. */
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+/** Receives (and leaves invisible for the queue's timeout) up to 10 messages, waiting at most 1 s. */
+export async function receiveBodies(sqs: SQSClient, queueUrl: string): Promise<string[]> {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+  );
+  return Messages.map((message) => message.Body ?? '');
+}
