@@ -23,6 +23,9 @@ export const MetricName = {
 /** Names of the count metrics. */
 export type CountMetric = Exclude<keyof typeof MetricName, 'IngestLatency'>;
 
+/** Fewer than the 100 values per metric at which Powertools flushes by itself. */
+const MAX_VALUES_PER_DOCUMENT = 99;
+
 const COUNT_METRICS = Object.keys(MetricName).filter((name) => name !== 'IngestLatency') as CountMetric[];
 
 /** The worker's logger. Log level from `POWERTOOLS_LOG_LEVEL` (default INFO). */
@@ -70,21 +73,30 @@ export class IngestMetrics {
     return { ...this.#totals };
   }
 
-  /** Writes the buffered metrics to stdout as EMF and starts a new invocation's buffer. */
+  /** Writes the buffered metrics as EMF and starts a new invocation's buffer. */
   publish(): void {
     for (const name of COUNT_METRICS) {
       this.#metrics.addMetric(name, MetricUnit.Count, this.#counts.get(name) ?? 0);
     }
-    for (const value of this.#latencies) {
-      this.#metrics.addMetric(MetricName.IngestLatency, MetricUnit.Milliseconds, value);
-    }
+    const latencies = this.#latencies;
     this.#counts = new Map();
     this.#latencies = [];
-    if (this.#write) {
+    if (!this.#write) {
+      // Powertools flushes by itself whenever one metric holds 100 values.
+      for (const value of latencies)
+        this.#metrics.addMetric(MetricName.IngestLatency, MetricUnit.Milliseconds, value);
+      this.#metrics.publishStoredMetrics();
+      return;
+    }
+    // EMF takes at most 100 values per metric and document; Powertools would flush to stdout on its own.
+    let start = 0;
+    do {
+      for (const value of latencies.slice(start, start + MAX_VALUES_PER_DOCUMENT)) {
+        this.#metrics.addMetric(MetricName.IngestLatency, MetricUnit.Milliseconds, value);
+      }
+      start += MAX_VALUES_PER_DOCUMENT;
       this.#write(JSON.stringify(this.#metrics.serializeMetrics()));
       this.#metrics.clearMetrics();
-    } else {
-      this.#metrics.publishStoredMetrics();
-    }
+    } while (start < latencies.length);
   }
 }

@@ -7,10 +7,11 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ObjectStore } from '../adapters/object-store.js';
 import type { UploadLog } from '../adapters/upload-log.js';
 import type { WorkerConfig } from '../config.js';
+import type { CreatedObjectEvent } from '../core/types.js';
 import { logger as defaultLogger, IngestMetrics } from '../observability.js';
 import { ingestObject } from './ingest-object.js';
 import { KeyedSerializer } from './keyed-serializer.js';
-import { createRecordHandler, type Execution, type IngestInput } from './record-handler.js';
+import { createRecordHandler, type Execution } from './record-handler.js';
 
 /** Stable prefix of idempotency keys, so renaming the function does not forget completed work. */
 export const IDEMPOTENCY_KEY_PREFIX = 's3-ingest';
@@ -45,7 +46,6 @@ export function createWorkerHandler(deps: WorkerDependencies): WorkerHandler {
   const logger = deps.logger ?? defaultLogger;
   const now = deps.now ?? Date.now;
   const idempotencyConfig = new IdempotencyConfig({
-    eventKeyJmesPath: 'idempotencyKey',
     expiresAfterSeconds: config.idempotencyTtlSeconds,
     throwOnNoIdempotencyKey: true,
   });
@@ -65,9 +65,9 @@ export function createWorkerHandler(deps: WorkerDependencies): WorkerHandler {
     },
   };
   const ingest = makeIdempotent(
-    async (input: IngestInput, execution: Execution) => {
+    async (_idempotencyKey: string, event: CreatedObjectEvent, execution: Execution) => {
       execution.ran = true;
-      return ingestObject(input.event, ports, settings);
+      return ingestObject(event, ports, settings);
     },
     { persistenceStore, config: idempotencyConfig, keyPrefix: IDEMPOTENCY_KEY_PREFIX, dataIndexArgument: 0 },
   );

@@ -8,19 +8,21 @@ import type { IngestMetrics } from '../observability.js';
 import type { IngestOutcome } from './ingest-object.js';
 import type { KeyedSerializer } from './keyed-serializer.js';
 
-/** The idempotent step's input: the key Powertools hashes, and the event. */
-export interface IngestInput {
-  readonly idempotencyKey: string;
-  readonly event: CreatedObjectEvent;
-}
-
 /** Set by the step when it really runs, so that a stored result can be told from a fresh one. */
 export interface Execution {
   ran: boolean;
 }
 
-/** The idempotent step, as `makeIdempotent` returns it. */
-export type IdempotentIngest = (input: IngestInput, execution: Execution) => Promise<IngestOutcome>;
+/**
+ * The idempotent step, as `makeIdempotent` returns it. Powertools hashes the first argument, the
+ * key from {@link idempotencyKeyOf}, as it is: no JMESPath over the event, so no expression can
+ * turn into a constant that gives every object the same key.
+ */
+export type IdempotentIngest = (
+  idempotencyKey: string,
+  event: CreatedObjectEvent,
+  execution: Execution,
+) => Promise<IngestOutcome>;
 
 /** What one record's handling needs. */
 export interface RecordHandlerDependencies {
@@ -86,7 +88,7 @@ async function handleObjectEvent(
     const idempotencyKey = idempotencyKeyOf(created);
     const execution: Execution = { ran: false };
     const outcome = await serializer.run(idempotencyKey, () =>
-      deps.ingest({ idempotencyKey, event: created }, execution),
+      deps.ingest(idempotencyKey, created, execution),
     );
     countOutcome(outcome, execution, deps, keys);
   }

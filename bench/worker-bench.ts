@@ -1,0 +1,177 @@
+/**
+ * `npm run bench`: CPU time per record through the real handler with in-memory S3 and DynamoDB
+ * (aws-sdk-client-mock fakes; no network), the minified Lambda bundle's size, and its cold import
+ * time. Prints a table; numbers go in the README, never into test assertions.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { build } from 'esbuild';
+import {
+  WORKER_ENTRY,
+  WORKER_ESM_BANNER,
+  WORKER_EXTERNAL_MODULES,
+  WORKER_MAIN_FIELDS,
+  WORKER_TARGET,
+} from '../infra/worker-bundling.js';
+import { S3ObjectStore } from '../src/adapters/object-store.js';
+import { DynamoDbUploadLog } from '../src/adapters/upload-log.js';
+import { loadConfig } from '../src/config.js';
+import { IngestMetrics, logger } from '../src/observability.js';
+import { createWorkerHandler } from '../src/worker/create-handler.js';
+import { lambdaContext, s3Notification, s3Record, sqsEvent, sqsRecord } from '../test/support/factories.js';
+import { InMemoryAws } from '../test/support/in-memory-aws.js';
+
+const TARGETS = { cpuMsPerRecord: 0.2, bundleKb: 600, importMs: 150 };
+process.env.AWS_LAMBDA_FUNCTION_NAME ??= 's3-ingest-bench';
+logger.setLogLevel('ERROR');
+
+/**
+ * `ports`: S3 and the log behind in-memory ports, Powertools' table behind a client whose `send`
+ * answers from memory: the cost of the worker's own code and Powertools.
+ * `sdk`: real SDK clients answered right after request serialization: adds what the SDK's
+ * middleware, marshalling and serialization cost per call (5 calls per new object).
+ */
+async function cpuPerRecord(
+  batchSize: number,
+  batches: number,
+  mode: 'ports' | 'sdk',
+): Promise<{ cpuMs: number; wallMs: number }> {
+  const fake = new InMemoryAws('idempotency');
+  const config = loadConfig({ UPLOAD_LOG_TABLE: 'log', IDEMPOTENCY_TABLE: 'idempotency' });
+  const credentials = { accessKeyId: 'a', secretAccessKey: 'b' };
+  const dynamoDbClient = new DynamoDBClient({ region: 'us-east-1', credentials });
+  const s3Client = new S3Client({ region: 'us-east-1', credentials });
+  if (mode === 'sdk') fake.attach({ s3: s3Client, dynamodb: dynamoDbClient });
+  else fake.bindSend(dynamoDbClient);
+  const handler = createWorkerHandler({
+    config,
+    objects: mode === 'sdk' ? new S3ObjectStore(s3Client) : fake.objectStore(),
+    log: mode === 'sdk' ? new DynamoDbUploadLog(dynamoDbClient, config.uploadLogTable) : fake.uploadLog(),
+    dynamoDbClient,
+    metrics: new IngestMetrics({ write: () => undefined }),
+  });
+  let n = 0;
+  const makeBatch = () =>
+    sqsEvent(
+      ...Array.from({ length: batchSize }, () => {
+        n += 1;
+        const key = `bench/${n}.bin`;
+        const eTag = n.toString(16).padStart(32, '0');
+        fake.putObject('uploads', key, { eTag, size: 1024, contentType: 'application/octet-stream' });
+        return sqsRecord(
+          s3Notification(s3Record({ key, eTag, size: 1024, sequencer: n.toString(16).padStart(18, '0') })),
+        );
+      }),
+    );
+  // Warm up the JIT and the SDK's lazy paths before measuring.
+  for (let i = 0; i < 20; i++) await handler(makeBatch(), lambdaContext());
+  const events = Array.from({ length: batches }, makeBatch);
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  for (const event of events) {
+    const response = await handler(event, lambdaContext());
+    if (response.batchItemFailures.length > 0) throw new Error('bench batch had failures');
+  }
+  const wallMs = performance.now() - wallStart;
+  const cpu = process.cpuUsage(cpuStart);
+  const records = batchSize * batches;
+  if (fake.uploadRows().length !== n)
+    throw new Error(`expected ${n} rows, found ${fake.uploadRows().length}`);
+  return { cpuMs: (cpu.user + cpu.system) / 1000 / records, wallMs: wallMs / records };
+}
+
+/** Bundles the worker; inside the repo, so modules left external resolve as they would from the runtime. */
+async function bundle(
+  name: string,
+  external: string[],
+  mainFields: string[],
+): Promise<{ file: string; kb: number }> {
+  const dir = resolve('.bench', name);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'index.mjs');
+  await build({
+    entryPoints: [WORKER_ENTRY],
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: WORKER_TARGET,
+    format: 'esm',
+    external,
+    mainFields,
+    outfile: file,
+    banner: { js: WORKER_ESM_BANNER },
+    logLevel: 'silent',
+  });
+  return { file, kb: statSync(file).size / 1024 };
+}
+
+function coldImportMs(file: string): number {
+  const probe = join(file, '..', 'probe.mjs');
+  writeFileSync(
+    probe,
+    `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`,
+  );
+  const runs = Array.from({ length: 5 }, () => {
+    const result = spawnSync(process.execPath, [probe], {
+      env: {
+        ...process.env,
+        UPLOAD_LOG_TABLE: 'log',
+        IDEMPOTENCY_TABLE: 'idem',
+        AWS_REGION: 'us-east-1',
+        NODE_NO_WARNINGS: '1',
+      },
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) throw new Error(`import failed: ${result.stderr}`);
+    return Number(result.stdout.trim().split('\n').pop());
+  });
+  return runs.sort((a, b) => a - b)[2] ?? Number.NaN;
+}
+
+const rows: [string, string, string][] = [];
+for (const mode of ['ports', 'sdk'] as const) {
+  for (const [batchSize, batches] of [
+    [10, 500],
+    [100, 50],
+  ] as const) {
+    // Median of three runs: this is a shared 2-core machine.
+    const runs = [];
+    for (let run = 0; run < 3; run++) runs.push(await cpuPerRecord(batchSize, batches, mode));
+    runs.sort((a, b) => a.cpuMs - b.cpuMs);
+    const { cpuMs, wallMs } = runs[1] ?? { cpuMs: Number.NaN, wallMs: Number.NaN };
+    const label = mode === 'ports' ? 'worker + Powertools' : 'worker + Powertools + SDK';
+    const target = mode === 'ports' ? `<= ${TARGETS.cpuMsPerRecord} ms` : 'reported';
+    rows.push([
+      `CPU per record, ${label}, batch ${batchSize}`,
+      `${cpuMs.toFixed(3)} ms (wall ${wallMs.toFixed(3)} ms)`,
+      target,
+    ]);
+  }
+}
+const deployed = await bundle('deployed', WORKER_EXTERNAL_MODULES, WORKER_MAIN_FIELDS);
+const runtimeSdk = await bundle('runtime-sdk', ['@aws-sdk/*'], WORKER_MAIN_FIELDS);
+rows.push([
+  'Lambda bundle (minified, SDK inside)',
+  `${deployed.kb.toFixed(0)} KB`,
+  `<= ${TARGETS.bundleKb} KB`,
+]);
+rows.push([
+  'Cold import of that bundle, median of 5',
+  `${coldImportMs(deployed.file).toFixed(1)} ms`,
+  `<= ${TARGETS.importMs} ms`,
+]);
+rows.push(['  alternative: SDK left to the runtime', `${runtimeSdk.kb.toFixed(0)} KB`, 'not deployed']);
+rows.push([
+  '  its cold import incl. the SDK, median of 5',
+  `${coldImportMs(runtimeSdk.file).toFixed(1)} ms`,
+  'not deployed',
+]);
+
+const width = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
+console.log(`\n${'measure'.padEnd(width[0] ?? 0)} | ${'result'.padEnd(width[1] ?? 0)} | target`);
+console.log(`${'-'.repeat(width[0] ?? 0)}-|-${'-'.repeat(width[1] ?? 0)}-|-------`);
+for (const [a, b, c] of rows) console.log(`${a.padEnd(width[0] ?? 0)} | ${b.padEnd(width[1] ?? 0)} | ${c}`);
+console.log(`\nnode ${process.version}, ${new Date().toISOString()}`);
