@@ -1,32 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  COUNT_METRICS,
+  type CountMetric,
+  METRICS_NAMESPACE,
+  MetricName,
+  SERVICE_NAME,
+} from './metric-names.js';
 
-/** `service` dimension of every metric and `service` key of every log line. */
-export const SERVICE_NAME = 's3-ingest';
-
-/** CloudWatch namespace of the worker's EMF metrics; the alarms and dashboard read the same. */
-export const METRICS_NAMESPACE = 'S3Ingest';
-
-/** Every metric the worker emits. Counts, except `IngestLatency` (milliseconds). */
-export const MetricName = {
-  ObjectsIngested: 'ObjectsIngested',
-  DuplicatesSkipped: 'DuplicatesSkipped',
-  ObjectsRejected: 'ObjectsRejected',
-  ObjectsGone: 'ObjectsGone',
-  ObjectsRemoved: 'ObjectsRemoved',
-  StaleEventsIgnored: 'StaleEventsIgnored',
-  TestEventsSkipped: 'TestEventsSkipped',
-  RecordsFailed: 'RecordsFailed',
-  IngestLatency: 'IngestLatency',
-} as const;
-
-/** Names of the count metrics. */
-export type CountMetric = Exclude<keyof typeof MetricName, 'IngestLatency'>;
+export { type CountMetric, METRICS_NAMESPACE, MetricName, SERVICE_NAME } from './metric-names.js';
 
 /** Fewer than the 100 values per metric at which Powertools flushes by itself. */
 const MAX_VALUES_PER_DOCUMENT = 99;
-
-const COUNT_METRICS = Object.keys(MetricName).filter((name) => name !== 'IngestLatency') as CountMetric[];
 
 /** The worker's logger. Log level from `POWERTOOLS_LOG_LEVEL` (default INFO). */
 export const logger = new Logger({ serviceName: SERVICE_NAME });

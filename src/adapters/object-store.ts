@@ -76,6 +76,8 @@ export class S3ObjectStore implements ObjectStore {
           CopySource: `${source.bucket}/${encodeURIComponent(source.key)}${versionSuffix}`,
           CopySourceIfMatch: `"${request.ifMatchETag}"`,
           MetadataDirective: 'COPY',
+          // Tags are not copied: copying them would need s3:GetObjectTagging and s3:PutObjectTagging too.
+          TaggingDirective: 'REPLACE',
         }),
       );
       return 'copied';

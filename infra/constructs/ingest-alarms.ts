@@ -1,0 +1,159 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../../src/metric-names.js';
+
+/** Alarm thresholds; every alarm fires at or above its threshold. */
+export interface AlarmThresholds {
+  /** Age of the oldest message on the ingest queue, seconds. @default 300 */
+  readonly oldestMessageAgeSeconds?: number;
+  /** Worker invocation errors per 5 minutes. @default 1 */
+  readonly workerErrors?: number;
+  /** Worker throttles per 5 minutes. @default 1 */
+  readonly workerThrottles?: number;
+  /** Records returned to the queue per 5 minutes. @default 10 */
+  readonly recordsFailed?: number;
+  /** p99 of eventTime-to-write latency over 5 minutes, milliseconds. @default 60000 */
+  readonly ingestLatencyP99Ms?: number;
+  /** Throttled write events per table per 5 minutes. @default 1 */
+  readonly dynamoDbThrottledWrites?: number;
+}
+
+/** Props of {@link IngestAlarms}. */
+export interface IngestAlarmsProps {
+  readonly queue: IQueue;
+  readonly deadLetterQueue: IQueue;
+  readonly worker: IFunction;
+  readonly tables: readonly ITable[];
+  readonly thresholds?: AlarmThresholds;
+  /** Subscribed to the alarm topic when set. */
+  readonly alarmEmail?: string;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/** One of the worker's EMF metrics. */
+export function workerMetric(name: string, statistic = 'Sum'): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { service: SERVICE_NAME },
+    statistic,
+    period: FIVE_MINUTES,
+  });
+}
+
+/**
+ * Every alarm on-call needs, all sending to one SNS topic (encrypted with a key CloudWatch may
+ * use, SSL only), with an optional email subscription.
+ */
+export class IngestAlarms extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: IngestAlarmsProps) {
+    super(scope, id);
+    const t = props.thresholds ?? {};
+    const key = new Key(this, 'TopicKey', {
+      enableKeyRotation: true,
+      description: 's3-ingest alarm topic',
+    });
+    // CloudWatch publishes encrypted messages only with a key whose policy lets it.
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    this.topic = new Topic(this, 'Topic', { masterKey: key, enforceSSL: true });
+    if (props.alarmEmail) {
+      const subscription = new Subscription(this, 'EmailSubscription', {
+        topic: this.topic,
+        protocol: SubscriptionProtocol.EMAIL,
+        endpoint: props.alarmEmail,
+      });
+      Validations.of(subscription).acknowledge({
+        id: 'Serverless::Serverless-SNSRedrivePolicy',
+        reason:
+          'An email subscription is a convenience channel: SNS retries delivery, and every alarm state stays in ' +
+          'CloudWatch and on the dashboard, so a message-level DLQ for emails would hold nothing on-call needs.',
+      });
+    }
+
+    const add = (name: string, metric: IMetric, threshold: number, description: string) => {
+      const alarm = new Alarm(this, name, {
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new SnsAction(this.topic));
+      alarm.addOkAction(new SnsAction(this.topic));
+      this.alarms.push(alarm);
+    };
+    add(
+      'DlqNotEmpty',
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      1,
+      'Messages failed maxReceiveCount times and wait in the DLQ. Peek with `npm run redrive -- peek`.',
+    );
+    add(
+      'OldestMessageAge',
+      props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      t.oldestMessageAgeSeconds ?? 300,
+      'The ingest queue is falling behind: the oldest message waits longer than the threshold.',
+    );
+    add(
+      'WorkerErrors',
+      props.worker.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      t.workerErrors ?? 1,
+      'Worker invocations failed as a whole (crash, timeout, bad configuration); their batches are retried.',
+    );
+    add(
+      'WorkerThrottles',
+      props.worker.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      t.workerThrottles ?? 1,
+      'Lambda throttled the worker: account concurrency is exhausted.',
+    );
+    add(
+      'RecordsFailed',
+      workerMetric(MetricName.RecordsFailed),
+      t.recordsFailed ?? 10,
+      'Records were returned to the queue (malformed bodies or transient AWS errors); see the worker logs.',
+    );
+    add(
+      'IngestLatencyP99',
+      workerMetric(MetricName.IngestLatency, 'p99'),
+      t.ingestLatencyP99Ms ?? 60_000,
+      'p99 of the time from S3 event to upload row is above the threshold.',
+    );
+    for (const table of props.tables) {
+      add(
+        `ThrottledWrites${table.node.id}`,
+        table.metric('WriteThrottleEvents', { period: FIVE_MINUTES, statistic: 'Sum' }),
+        t.dynamoDbThrottledWrites ?? 1,
+        `DynamoDB throttled writes to the ${table.node.id} table; records are retried but slow down.`,
+      );
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import { Duration } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { CONFIG_ENV } from '../../src/config.js';
+import {
+  WORKER_ENTRY,
+  WORKER_ESM_BANNER,
+  WORKER_EXTERNAL_MODULES,
+  WORKER_MAIN_FIELDS,
+  WORKER_TARGET,
+} from '../worker-bundling.js';
+
+/** Worker settings passed to the function's environment, named as the runtime config reads them. */
+export interface WorkerSettings {
+  readonly uploadLogTable: string;
+  readonly idempotencyTable: string;
+  readonly copyDestinationBucket?: string;
+  readonly retentionDays?: number;
+  readonly gsiShardCount?: number;
+  readonly idempotencyTtlSeconds?: number;
+  readonly maxObjectBytes?: number;
+  readonly allowedContentTypes?: readonly string[];
+  readonly blockedExtensions?: readonly string[];
+}
+
+/** Props of {@link WorkerFunction}. */
+export interface WorkerFunctionProps {
+  readonly queue: IQueue;
+  readonly settings: WorkerSettings;
+  readonly timeout: Duration;
+  /** @default 1024 */
+  readonly memorySize?: number;
+  /** Records per invocation. @default 10 */
+  readonly batchSize?: number;
+  /** @default Duration.seconds(1) */
+  readonly batchingWindow?: Duration;
+  /** Most concurrent invocations the event source starts (2-1000). @default 50 */
+  readonly maxConcurrency?: number;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** `POWERTOOLS_LOG_LEVEL`. @default 'INFO' */
+  readonly logLevel?: string;
+}
+
+function environmentOf(settings: WorkerSettings, logLevel: string): Record<string, string> {
+  const env: Record<string, string> = {
+    [CONFIG_ENV.uploadLogTable]: settings.uploadLogTable,
+    [CONFIG_ENV.idempotencyTable]: settings.idempotencyTable,
+    POWERTOOLS_LOG_LEVEL: logLevel,
+    // Source maps make stack traces readable; the cost is paid only when an error is formatted.
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+  const optional: [string, string | number | readonly string[] | undefined][] = [
+    [CONFIG_ENV.copyDestinationBucket, settings.copyDestinationBucket],
+    [CONFIG_ENV.retentionDays, settings.retentionDays],
+    [CONFIG_ENV.gsiShardCount, settings.gsiShardCount],
+    [CONFIG_ENV.idempotencyTtlSeconds, settings.idempotencyTtlSeconds],
+    [CONFIG_ENV.maxObjectBytes, settings.maxObjectBytes],
+    [CONFIG_ENV.allowedContentTypes, settings.allowedContentTypes],
+    [CONFIG_ENV.blockedExtensions, settings.blockedExtensions],
+  ];
+  for (const [name, value] of optional) {
+    if (value === undefined) continue;
+    env[name] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return env;
+}
+
+/**
+ * The worker: the bundled handler on Node.js 22 (arm64), its own log group with retention,
+ * a role that may write only to that log group (grants for data are added by the stack), and
+ * an SQS event source that reports partial batch failures.
+ */
+export class WorkerFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: WorkerFunctionProps) {
+    super(scope, id);
+    const maxConcurrency = props.maxConcurrency ?? 50;
+    if (maxConcurrency < 2 || maxConcurrency > 1000) {
+      throw new Error(`maxConcurrency must be from 2 to 1000 (Lambda's SQS limit), got ${maxConcurrency}`);
+    }
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
+    // A role of our own instead of AWSLambdaBasicExecutionRole: that managed policy may write to every log group.
+    this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: WORKER_ENTRY,
+      handler: 'handler',
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      tracing: Tracing.ACTIVE,
+      environment: environmentOf(props.settings, props.logLevel ?? 'INFO'),
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        target: WORKER_TARGET,
+        mainFields: WORKER_MAIN_FIELDS,
+        externalModules: WORKER_EXTERNAL_MODULES,
+        banner: WORKER_ESM_BANNER,
+      },
+    });
+    this.function.addEventSource(
+      new SqsEventSource(props.queue, {
+        batchSize: props.batchSize ?? 10,
+        maxBatchingWindow: props.batchingWindow ?? Duration.seconds(1),
+        reportBatchItemFailures: true,
+        maxConcurrency,
+      }),
+    );
+  }
+}

@@ -1,0 +1,89 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IngestStackProps } from './ingest-stack.js';
+
+/** Context keys `cdk deploy -c KEY=VALUE` accepts. */
+export const CONTEXT_KEYS = [
+  'stackName',
+  'existingBuckets',
+  'copyDestination',
+  'alarmEmail',
+  'workerTimeoutSeconds',
+  'batchSize',
+  'batchingWindowSeconds',
+  'maxConcurrency',
+  'maxReceiveCount',
+  'retentionDays',
+  'gsiShardCount',
+  'maxObjectBytes',
+  'allowedContentTypes',
+  'blockedExtensions',
+  'oldestMessageAgeSeconds',
+  'recordsFailedThreshold',
+  'ingestLatencyP99Ms',
+] as const;
+
+type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/**
+ * Reads the stack's props from CDK context. Values given with `-c` are strings; cdk.json may
+ * hold numbers, booleans or lists.
+ *
+ * @throws {Error} naming the context key whose value is unusable
+ */
+export function stackPropsFromContext(get: (key: ContextKey) => unknown): {
+  stackName: string;
+  props: IngestStackProps;
+} {
+  const text = (key: ContextKey): string | undefined => {
+    const value = get(key);
+    return value === undefined || value === null || value === '' ? undefined : String(value);
+  };
+  const number = (key: ContextKey): number | undefined => {
+    const value = text(key);
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0)
+      throw new Error(`context ${key} must be a non-negative number, got "${value}"`);
+    return parsed;
+  };
+  const list = (key: ContextKey): string[] | undefined => {
+    const value = get(key);
+    const items = Array.isArray(value) ? value.map(String) : text(key)?.split(',');
+    const cleaned = items?.map((item) => item.trim()).filter((item) => item !== '');
+    return cleaned && cleaned.length > 0 ? cleaned : undefined;
+  };
+  const seconds = (key: ContextKey) => {
+    const value = number(key);
+    return value === undefined ? undefined : Duration.seconds(value);
+  };
+  const thresholds = compact({
+    oldestMessageAgeSeconds: number('oldestMessageAgeSeconds'),
+    recordsFailed: number('recordsFailedThreshold'),
+    ingestLatencyP99Ms: number('ingestLatencyP99Ms'),
+  });
+  return {
+    stackName: text('stackName') ?? 's3-ingest',
+    // Keys left out keep the stack's own defaults.
+    props: compact({
+      existingBucketNames: list('existingBuckets'),
+      copyDestination:
+        ['true', '1', 'yes'].includes(text('copyDestination')?.toLowerCase() ?? '') || undefined,
+      alarmEmail: text('alarmEmail'),
+      workerTimeout: seconds('workerTimeoutSeconds'),
+      batchSize: number('batchSize'),
+      batchingWindow: seconds('batchingWindowSeconds'),
+      maxConcurrency: number('maxConcurrency'),
+      maxReceiveCount: number('maxReceiveCount'),
+      retentionDays: number('retentionDays'),
+      gsiShardCount: number('gsiShardCount'),
+      maxObjectBytes: number('maxObjectBytes'),
+      allowedContentTypes: list('allowedContentTypes'),
+      blockedExtensions: list('blockedExtensions'),
+      alarmThresholds: Object.keys(thresholds).length > 0 ? thresholds : undefined,
+    }),
+  };
+}
+
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

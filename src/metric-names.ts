@@ -1,0 +1,31 @@
+/**
+ * Metric names and where they are published. Free of side effects, so the CDK stack's alarms and
+ * dashboard read the same names the worker emits.
+ */
+
+/** `service` dimension of every metric and `service` key of every log line. */
+export const SERVICE_NAME = 's3-ingest';
+
+/** CloudWatch namespace of the worker's EMF metrics; the alarms and dashboard read the same. */
+export const METRICS_NAMESPACE = 'S3Ingest';
+
+/** Every metric the worker emits. Counts, except `IngestLatency` (milliseconds). */
+export const MetricName = {
+  ObjectsIngested: 'ObjectsIngested',
+  DuplicatesSkipped: 'DuplicatesSkipped',
+  ObjectsRejected: 'ObjectsRejected',
+  ObjectsGone: 'ObjectsGone',
+  ObjectsRemoved: 'ObjectsRemoved',
+  StaleEventsIgnored: 'StaleEventsIgnored',
+  TestEventsSkipped: 'TestEventsSkipped',
+  RecordsFailed: 'RecordsFailed',
+  IngestLatency: 'IngestLatency',
+} as const;
+
+/** Names of the count metrics. */
+export type CountMetric = Exclude<keyof typeof MetricName, 'IngestLatency'>;
+
+/** Every count metric, in a stable order. */
+export const COUNT_METRICS = Object.keys(MetricName).filter(
+  (name) => name !== 'IngestLatency',
+) as CountMetric[];
