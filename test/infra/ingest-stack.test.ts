@@ -1,0 +1,341 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { BlockPublicAccess, Bucket } from 'aws-cdk-lib/aws-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { OUTPUT } from '../../infra/output-names.js';
+import { actionsOf, buildStack, iamStatements, templateOf } from './synth.js';
+
+let template: Template;
+let full: Template;
+
+beforeAll(() => {
+  template = templateOf();
+  full = templateOf({
+    existingBucketNames: ['team-a-uploads'],
+    copyDestination: true,
+    alarmEmail: 'oncall@example.com',
+    maxReceiveCount: 3,
+    batchSize: 25,
+    batchingWindow: Duration.seconds(5),
+    maxConcurrency: 20,
+    workerTimeout: Duration.seconds(60),
+    retentionDays: 365,
+    blockedExtensions: ['exe', 'bat'],
+    alarmThresholds: { oldestMessageAgeSeconds: 120 },
+  });
+});
+
+describe('cdk-nag', () => {
+  it('passes the AWS Solutions and Serverless packs, in the default and the full configuration', () => {
+    expect(() => buildStack().app.synth()).not.toThrow();
+    expect(() =>
+      buildStack({
+        existingBucketNames: ['a-bucket'],
+        copyDestination: true,
+        alarmEmail: 'x@example.com',
+      }).app.synth(),
+    ).not.toThrow();
+  });
+
+  it('fails synthesis on an unacknowledged finding', () => {
+    const { app, stack } = buildStack();
+    new Bucket(stack, 'Careless', { blockPublicAccess: BlockPublicAccess.BLOCK_ACLS });
+    expect(() => app.synth()).toThrow();
+  });
+});
+
+describe('buckets', () => {
+  it('blocks all public access, encrypts, versions and logs access on every bucket', () => {
+    const buckets = template.findResources('AWS::S3::Bucket');
+    expect(Object.keys(buckets).length).toBeGreaterThanOrEqual(2);
+    template.allResourcesProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  it('denies every request without TLS on every bucket', () => {
+    const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
+    expect(policies.length).toBe(Object.keys(template.findResources('AWS::S3::Bucket')).length);
+    for (const policy of policies) {
+      expect(JSON.stringify(policy)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('notifies the ingest queue of ObjectCreated and ObjectRemoved, for existing buckets too', () => {
+    const queueArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^QueuesQueue'), 'Arn'] };
+    const expected = {
+      NotificationConfiguration: {
+        QueueConfigurations: Match.arrayWith([
+          Match.objectLike({ Events: ['s3:ObjectCreated:*'], QueueArn: queueArn }),
+          Match.objectLike({ Events: ['s3:ObjectRemoved:*'], QueueArn: queueArn }),
+        ]),
+      },
+    };
+    template.resourcePropertiesCountIs('Custom::S3BucketNotifications', expected, 1);
+    full.resourcePropertiesCountIs('Custom::S3BucketNotifications', expected, 2);
+    full.hasResourceProperties('Custom::S3BucketNotifications', {
+      ...expected,
+      BucketName: 'team-a-uploads',
+    });
+  });
+
+  it('creates the copy destination only when asked, private like the rest', () => {
+    expect(template.findOutputs(OUTPUT.copyDestinationBucket)).toEqual({});
+    expect(Object.keys(full.findOutputs(OUTPUT.copyDestinationBucket))).toHaveLength(1);
+    expect(Object.keys(full.findResources('AWS::S3::Bucket')).length).toBe(
+      Object.keys(template.findResources('AWS::S3::Bucket')).length + 1,
+    );
+  });
+});
+
+describe('queues', () => {
+  it('encrypts both queues and keeps DLQ messages 14 days', () => {
+    template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 });
+  });
+
+  it('redrives to the DLQ after maxReceiveCount, 5 by default', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() },
+    });
+    full.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
+    });
+  });
+
+  it('sets the visibility timeout to 6x the function timeout plus the batching window', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 6 * 30 + 1 });
+    full.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 6 * 60 + 5 });
+  });
+
+  it('admits S3 only for the watched buckets of this account, and only over TLS', () => {
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    const statements = policies.flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }).Properties
+          .PolicyDocument.Statement,
+    );
+    const fromS3 = statements.filter((s) => JSON.stringify(s.Principal).includes('s3.amazonaws.com'));
+    expect(fromS3.length).toBeGreaterThan(0);
+    for (const statement of fromS3) {
+      expect(statement.Condition).toMatchObject({
+        ArnLike: { 'aws:SourceArn': expect.anything() },
+        StringEquals: { 'aws:SourceAccount': '123456789012' },
+      });
+    }
+    expect(
+      statements.some((s) => s.Effect === 'Deny' && JSON.stringify(s).includes('aws:SecureTransport')),
+    ).toBe(true);
+  });
+});
+
+describe('worker', () => {
+  it('runs the bundled handler on Node.js 22, arm64, with an explicit log group and tracing', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: Match.objectLike({ LogGroup: Match.anyValue(), LogFormat: 'JSON' }),
+      Environment: {
+        Variables: Match.objectLike({
+          UPLOAD_LOG_TABLE: Match.anyValue(),
+          IDEMPOTENCY_TABLE: Match.anyValue(),
+          NODE_OPTIONS: '--enable-source-maps',
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('passes worker settings under the names the runtime config validates', () => {
+    full.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          RETENTION_DAYS: '365',
+          BLOCKED_EXTENSIONS: 'exe,bat',
+          COPY_DESTINATION_BUCKET: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it('reports partial batch failures, with configurable batch size, window and concurrency', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 1,
+      ScalingConfig: { MaximumConcurrency: 50 },
+    });
+    full.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 25,
+      MaximumBatchingWindowInSeconds: 5,
+      ScalingConfig: { MaximumConcurrency: 20 },
+    });
+  });
+
+  it('rejects a maximum concurrency SQS event sources do not allow', () => {
+    expect(() => buildStack({ maxConcurrency: 1 })).toThrow('maxConcurrency must be from 2 to 1000');
+  });
+});
+
+describe('tables', () => {
+  it('keeps the upload log: on demand, PITR, TTL, byBucketDay index, retained and protected', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: { SSEEnabled: true },
+        GlobalSecondaryIndexes: [
+          Match.objectLike({
+            IndexName: 'byBucketDay',
+            KeySchema: [
+              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+          }),
+        ],
+      }),
+    });
+  });
+
+  it('gives the idempotency table an id key and TTL on expiration', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
+  });
+});
+
+describe('least privilege', () => {
+  it('uses no wildcard action anywhere', () => {
+    for (const statement of iamStatements(full)) {
+      for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
+    }
+  });
+
+  it('uses Resource "*" only for X-Ray, which supports nothing narrower', () => {
+    const starred = iamStatements(full).filter((s) => s.Resource === '*');
+    expect(starred.flatMap(actionsOf).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+  });
+
+  it('lets the worker only read watched buckets, write the copy destination, and write its tables', () => {
+    const worker = iamStatements(full, 'WorkerRole');
+    const actions = new Set(worker.flatMap(actionsOf));
+    const s3Actions = [...actions].filter((a) => a.startsWith('s3:')).sort();
+    expect(s3Actions).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:PutObject']);
+    const dynamoActions = [...actions].filter((a) => a.startsWith('dynamodb:')).sort();
+    expect(dynamoActions).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    const putObject = worker.filter((s) => actionsOf(s).includes('s3:PutObject'));
+    expect(JSON.stringify(putObject)).toMatch(/CopyDestination/);
+    expect(JSON.stringify(putObject)).not.toMatch(/IngestBucket/);
+    const deleteItem = worker.filter((s) => actionsOf(s).includes('dynamodb:DeleteItem'));
+    expect(JSON.stringify(deleteItem)).toMatch(/TablesIdempotency/);
+    expect(JSON.stringify(deleteItem)).not.toMatch(/TablesUploadLog/);
+  });
+
+  it('attaches no AWS managed policy to the worker', () => {
+    full.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+      }),
+      ManagedPolicyArns: Match.absent(),
+    });
+  });
+});
+
+describe('alarms and dashboard', () => {
+  const alarmMetrics = (t: Template) =>
+    Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a) => {
+      const p = (a as { Properties: Record<string, unknown> }).Properties;
+      return `${p.Namespace}/${p.MetricName}`;
+    });
+
+  it('alarms on the DLQ, queue age, worker errors and throttles, failed records, latency and DynamoDB throttles', () => {
+    expect(alarmMetrics(template).sort()).toEqual(
+      [
+        'AWS/SQS/ApproximateNumberOfMessagesVisible',
+        'AWS/SQS/ApproximateAgeOfOldestMessage',
+        'AWS/Lambda/Errors',
+        'AWS/Lambda/Throttles',
+        'S3Ingest/RecordsFailed',
+        'S3Ingest/IngestLatency',
+        'AWS/DynamoDB/WriteThrottleEvents',
+        'AWS/DynamoDB/WriteThrottleEvents',
+      ].sort(),
+    );
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'IngestLatency',
+      ExtendedStatistic: 'p99',
+    });
+    full.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 120,
+    });
+  });
+
+  it('sends every alarm to one encrypted, TLS-only topic, with an optional email subscription', () => {
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    expect(JSON.stringify(template.findResources('AWS::SNS::TopicPolicy'))).toContain('aws:SecureTransport');
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    full.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+  });
+
+  it('shows rates, latency, queues, DLQ, worker, DynamoDB and alarm states on one dashboard', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    for (const needle of [
+      'ObjectsIngested',
+      'DuplicatesSkipped',
+      'ObjectsRejected',
+      'RecordsFailed',
+      'IngestLatency',
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateAgeOfOldestMessage',
+      'Duration',
+      'Throttles',
+      'ConcurrentExecutions',
+      'ConsumedWriteCapacityUnits',
+      'WriteThrottleEvents',
+      '\\"alarms\\"',
+    ]) {
+      expect(body).toContain(needle);
+    }
+  });
+});
+
+describe('outputs', () => {
+  it('names every resource the tools need', () => {
+    for (const name of Object.values(OUTPUT).filter((n) => n !== OUTPUT.copyDestinationBucket)) {
+      expect(Object.keys(template.findOutputs(name))).toEqual([name]);
+    }
+  });
+});
