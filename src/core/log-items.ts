@@ -126,8 +126,28 @@ export function buildUploadRow(
       expiresAt: Math.floor(now / 1000) + options.retentionDays * SECONDS_PER_DAY,
     }),
     gsi1pk: bucketDayPartition(event.bucket, day, gsiShard(event.key, options.gsiShardCount)),
-    gsi1sk: `${event.eventTime}#${event.key}`,
+    gsi1sk: truncateUtf8(`${event.eventTime}#${event.key}`, MAX_SORT_KEY_BYTES),
   };
+}
+
+/** DynamoDB's limit on a sort key, index sort keys included. Keys may be 1,024 bytes on their own. */
+export const MAX_SORT_KEY_BYTES = 1024;
+
+/**
+ * Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character. The index sort key
+ * only orders rows; the full key is always in the row's `key` attribute.
+ */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char, 'utf8');
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += char.length;
+  }
+  return text.slice(0, end);
 }
 
 /** The new state an event would give an object's state row, applied only if it is newer. */

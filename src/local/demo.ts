@@ -26,7 +26,7 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
       (before.ObjectsIngested + before.DuplicatesSkipped + before.ObjectsRejected + before.ObjectsGone)
     );
   };
-  for (const sample of SAMPLES) {
+  for (const [index, sample] of SAMPLES.entries()) {
     await stack.clients.s3.send(
       new PutObjectCommand({
         Bucket: stack.names.uploadsBucket,
@@ -37,8 +37,9 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
       }),
     );
     print(`[demo] uploaded s3://${stack.names.uploadsBucket}/${sample.key}`);
+    // One at a time, so the repeated upload meets a finished first one (a duplicate), not one in progress.
+    await waitFor(`the worker to handle ${sample.key}`, () => handled() > index, { timeoutMs: 30_000 });
   }
-  await waitFor('the demo uploads to be ingested', () => handled() >= SAMPLES.length, { timeoutMs: 30_000 });
   const documents = DynamoDBDocumentClient.from(stack.clients.dynamodb);
   for (const key of new Set(SAMPLES.map((sample) => sample.key))) {
     const { Items = [] } = await documents.send(
@@ -58,5 +59,10 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
       );
     }
   }
-  print('[demo] done: 3 distinct uploads, 1 duplicate skipped, 1 rejected.');
+  const after = stack.metrics.totals();
+  print(
+    `[demo] done: ingested ${after.ObjectsIngested - before.ObjectsIngested}, ` +
+      `duplicates ${after.DuplicatesSkipped - before.DuplicatesSkipped}, ` +
+      `rejected ${after.ObjectsRejected - before.ObjectsRejected}`,
+  );
 }

@@ -1,8 +1,16 @@
-import type { AddressInfo } from 'node:net';
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { type AddressInfo, createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { waitFor } from './wait.js';
 
-/** DynamoDB implementations the local stack can run. */
-export type DynamoDbBackend = 'dynalite';
+/** DynamoDB implementations the local stack can run: dynalite in-process, or AWS's DynamoDB Local (Java). */
+export type DynamoDbBackend = 'dynalite' | 'dynamodb-local';
+
+/** Every backend, for flags and test matrices. */
+export const DYNAMODB_BACKENDS: readonly DynamoDbBackend[] = ['dynalite', 'dynamodb-local'];
 
 /** A running local DynamoDB. */
 export interface LocalDynamoDb {
@@ -38,4 +46,90 @@ export async function startDynalite(port: number): Promise<LocalDynamoDb> {
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** Where `npm ci` put AWS's DynamoDB Local (the jar ships inside `amplify-dynamodb-simulator`). */
+export function dynamoDbLocalDirectory(): string {
+  const packageJson = createRequire(import.meta.url).resolve('amplify-dynamodb-simulator/package.json');
+  return join(dirname(packageJson), 'emulator');
+}
+
+/** Whether a Java runtime is on the PATH; AWS's DynamoDB Local needs one. */
+export function javaAvailable(): boolean {
+  const result = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  return result.status === 0;
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Starts AWS's DynamoDB Local (Java) in memory. It has no option to choose its listen address,
+ * so everything here talks to it through 127.0.0.1 only.
+ *
+ * @param port - 0 picks a free port
+ * @throws {Error} when Java is missing or the server does not answer within 60 s
+ */
+export async function startDynamoDbLocal(port: number): Promise<LocalDynamoDb> {
+  if (!javaAvailable()) throw new Error('AWS DynamoDB Local needs Java on the PATH (java -version failed)');
+  const actualPort = port === 0 ? await freeLoopbackPort() : port;
+  const directory = dynamoDbLocalDirectory();
+  const child = spawn(
+    'java',
+    [
+      `-Djava.library.path=${join(directory, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(directory, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-port',
+      String(actualPort),
+    ],
+    { cwd: directory, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = `${stderr}${chunk.toString()}`.slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const endpoint = `http://127.0.0.1:${actualPort}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  const probe = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  try {
+    await waitFor(
+      'DynamoDB Local to answer',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr.trim()}`);
+        await probe.send(new ListTablesCommand({}));
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    probe.destroy();
+  }
+  return { backend: 'dynamodb-local', endpoint, port: actualPort, stop };
+}
+
+/** Starts the chosen backend. */
+export function startDynamoDb(backend: DynamoDbBackend, port: number): Promise<LocalDynamoDb> {
+  return backend === 'dynamodb-local' ? startDynamoDbLocal(port) : startDynalite(port);
 }

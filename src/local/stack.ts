@@ -9,7 +9,7 @@ import { DynamoDbUploadLog } from '../adapters/upload-log.js';
 import { CONFIG_ENV, loadConfig, type WorkerConfig } from '../config.js';
 import { IngestMetrics } from '../observability.js';
 import { createWorkerHandler } from '../worker/create-handler.js';
-import { type DynamoDbBackend, type LocalDynamoDb, startDynalite } from './dynamodb-server.js';
+import { type DynamoDbBackend, type LocalDynamoDb, startDynamoDb } from './dynamodb-server.js';
 import { EventSourcePoller } from './event-source-poller.js';
 import { SequencerClock } from './notification.js';
 import {
@@ -126,7 +126,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // fauxqs' own CLI binds every interface; embedded, it listens on loopback only.
     const address = await app.listen({ host: '127.0.0.1', port: options.s3Port ?? 4566 });
     cleanups.push(() => app.close());
-    const dynamo: LocalDynamoDb = await startDynalite(options.dynamodbPort ?? 8000);
+    const dynamo: LocalDynamoDb = await startDynamoDb(
+      options.dynamodb ?? 'dynalite',
+      options.dynamodbPort ?? 8000,
+    );
     cleanups.push(() => dynamo.stop());
 
     const description: StackDescription = {

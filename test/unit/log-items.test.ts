@@ -5,6 +5,7 @@ import {
   gsiShard,
   idempotencyKeyOf,
   objectPk,
+  truncateUtf8,
   uploadSk,
 } from '../../src/core/log-items.js';
 import type { CreatedObjectEvent } from '../../src/core/types.js';
@@ -87,6 +88,17 @@ describe('upload log items', () => {
     expect(row.expiresAt).toBeUndefined();
     expect(row.reason).toBe('too big');
     expect(row.metadata).toBeUndefined();
+  });
+
+  it("keeps the index sort key within DynamoDB's 1,024 bytes for the longest keys, without splitting a character", () => {
+    const longKey = `${'é'.repeat(511)}xy`; // 1,024 bytes
+    const row = buildUploadRow({ ...event, key: longKey }, { status: 'STORED' }, NOW, { gsiShardCount: 8 });
+    expect(Buffer.byteLength(row.gsi1sk)).toBeLessThanOrEqual(1024);
+    expect(row.gsi1sk.startsWith(`${event.eventTime}#éé`)).toBe(true);
+    expect(row.gsi1sk.endsWith('\uFFFD')).toBe(false);
+    expect(row.key).toBe(longKey);
+    expect(truncateUtf8('aé', 2)).toBe('a');
+    expect(truncateUtf8('short', 1024)).toBe('short');
   });
 
   it('spreads keys over every shard and keeps each key on one', () => {
