@@ -1,0 +1,158 @@
+import { readFile } from 'node:fs/promises';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { OUTPUT } from '../../infra/output-names.js';
+import type { StackDescription } from '../local/stack.js';
+import { localClients } from '../local/stack.js';
+import { ToolError } from './tool-error.js';
+
+/** Everything a tool needs to know about the stack it works on, local or deployed. */
+export interface ToolTarget {
+  readonly kind: 'local' | 'aws';
+  /** The stack name on AWS, the stack file locally. */
+  readonly label: string;
+  readonly region: string;
+  readonly ingestBucket: string;
+  readonly watchedBuckets: readonly string[];
+  readonly ingestQueueUrl: string;
+  readonly ingestQueueArn?: string;
+  readonly dlqUrl: string;
+  readonly dlqArn?: string;
+  readonly uploadLogTable: string;
+  readonly idempotencyTable: string;
+}
+
+/** Clients bound to a target. */
+export interface ToolClients {
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly dynamodb: DynamoDBClient;
+}
+
+/** Where `npm start` writes its stack description. */
+export const DEFAULT_STACK_FILE = '.local/stack.json';
+
+/** Reads a local stack's description. @throws {ToolError} with what to do when there is none */
+export async function readStackFile(path = DEFAULT_STACK_FILE): Promise<StackDescription> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as StackDescription;
+  } catch (error) {
+    throw new ToolError(
+      `no local stack found at ${path}: start one with \`npm start\`, or name a deployed one with --target aws --stack-name NAME`,
+      { cause: error },
+    );
+  }
+}
+
+/** The target of a local stack description. */
+export function targetFromStackFile(description: StackDescription, label: string): ToolTarget {
+  return {
+    kind: 'local',
+    label,
+    region: description.region,
+    ingestBucket: description.buckets.uploads,
+    watchedBuckets: [description.buckets.uploads],
+    ingestQueueUrl: description.queues.ingest,
+    dlqUrl: description.queues.dlq,
+    uploadLogTable: description.tables.uploads,
+    idempotencyTable: description.tables.idempotency,
+  };
+}
+
+/**
+ * The target of a deployed stack, from its CloudFormation outputs.
+ *
+ * @throws {ToolError} naming the outputs that are missing
+ */
+export function targetFromOutputs(
+  stackName: string,
+  region: string,
+  outputs: readonly { OutputKey?: string; OutputValue?: string }[],
+): ToolTarget {
+  const values = new Map(outputs.map((output) => [output.OutputKey, output.OutputValue]));
+  const required = [
+    OUTPUT.ingestBucket,
+    OUTPUT.ingestQueueUrl,
+    OUTPUT.dlqUrl,
+    OUTPUT.uploadLogTable,
+    OUTPUT.idempotencyTable,
+  ] as const;
+  const missing = required.filter((key) => !values.get(key));
+  if (missing.length > 0) {
+    throw new ToolError(`stack ${stackName} has no output ${missing.join(', ')}: is it an s3-ingest stack?`);
+  }
+  const get = (key: string) => values.get(key) ?? '';
+  const watched = get(OUTPUT.watchedBuckets)
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const ingestQueueArn = values.get(OUTPUT.ingestQueueArn);
+  const dlqArn = values.get(OUTPUT.dlqArn);
+  return {
+    kind: 'aws',
+    label: stackName,
+    region,
+    ingestBucket: get(OUTPUT.ingestBucket),
+    watchedBuckets: watched.length > 0 ? watched : [get(OUTPUT.ingestBucket)],
+    ingestQueueUrl: get(OUTPUT.ingestQueueUrl),
+    ...(ingestQueueArn && { ingestQueueArn }),
+    dlqUrl: get(OUTPUT.dlqUrl),
+    ...(dlqArn && { dlqArn }),
+    uploadLogTable: get(OUTPUT.uploadLogTable),
+    idempotencyTable: get(OUTPUT.idempotencyTable),
+  };
+}
+
+/** Options every tool takes to choose its target. */
+export interface TargetOptions {
+  /** `local` (default) or `aws`. */
+  readonly target?: string;
+  readonly stackName?: string;
+  readonly region?: string;
+  readonly stackFile?: string;
+}
+
+/**
+ * Resolves the target and builds its clients: the local stack from its stack file, or a deployed
+ * stack from its outputs (credentials and region from the usual AWS environment).
+ */
+export async function resolveTarget(
+  options: TargetOptions,
+): Promise<{ target: ToolTarget; clients: ToolClients }> {
+  const kind = options.target ?? 'local';
+  if (kind === 'local') {
+    const path = options.stackFile ?? DEFAULT_STACK_FILE;
+    const description = await readStackFile(path);
+    return { target: targetFromStackFile(description, path), clients: localClients(description) };
+  }
+  if (kind !== 'aws') throw new ToolError(`--target must be local or aws, got "${kind}"`);
+  if (!options.stackName) throw new ToolError('--target aws needs --stack-name NAME');
+  const cloudFormation = new CloudFormationClient(options.region ? { region: options.region } : {});
+  try {
+    const region = await cloudFormation.config.region();
+    const { Stacks = [] } = await cloudFormation.send(
+      new DescribeStacksCommand({ StackName: options.stackName }),
+    );
+    const stack = Stacks[0];
+    if (!stack) throw new ToolError(`stack ${options.stackName} not found in ${region}`);
+    const target = targetFromOutputs(options.stackName, region, stack.Outputs ?? []);
+    return {
+      target,
+      clients: {
+        s3: new S3Client({ region }),
+        sqs: new SQSClient({ region }),
+        dynamodb: new DynamoDBClient({ region }),
+      },
+    };
+  } catch (error) {
+    if (error instanceof ToolError) throw error;
+    throw new ToolError(
+      `could not read stack ${options.stackName}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  } finally {
+    cloudFormation.destroy();
+  }
+}

@@ -1,0 +1,308 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
+import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
+import { waitFor } from '../../src/local/wait.js';
+import { backfill } from '../../src/tools/backfill.js';
+import { parseFilters } from '../../src/tools/dlq-messages.js';
+import {
+  discardMessages,
+  moveMessages,
+  peekMessages,
+  queueStatuses,
+} from '../../src/tools/dlq-operations.js';
+import { type ToolTarget, targetFromStackFile } from '../../src/tools/target.js';
+import { UploadQueries } from '../../src/tools/upload-queries.js';
+import { queueDepth, uploadLogReader } from '../support/pipeline.js';
+
+let stack: LocalStack;
+let target: ToolTarget;
+let log: ReturnType<typeof uploadLogReader>;
+const sequencers = new SequencerClock();
+
+/** A notification for an object this test never uploads through the bridge. */
+function notification(key: string, eTag: string, size = 5): string {
+  return JSON.stringify(
+    buildS3Notification({
+      eventName: 'ObjectCreated:Put',
+      bucket: 'uploads-private',
+      key,
+      eTag,
+      size,
+      eventTime: new Date(),
+      sequencer: sequencers.next(),
+      principalId: 'AWS:test',
+      sourceIp: '127.0.0.1',
+      requestId: 'TEST',
+      region: 'us-east-1',
+    }),
+  );
+}
+
+/** Puts an object in the unwatched bucket and returns its eTag. */
+async function seedObject(key: string, body: string): Promise<string> {
+  const { ETag } = await stack.clients.s3.send(
+    new PutObjectCommand({ Bucket: 'uploads-private', Key: key, Body: body }),
+  );
+  return ETag?.replace(/"/g, '') ?? '';
+}
+
+async function toDlq(body: string): Promise<void> {
+  await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.dlq.url, MessageBody: body }));
+}
+
+async function drained(): Promise<void> {
+  await stack.bridge.drain();
+  await waitFor(
+    'the ingest queue to drain',
+    async () => (await queueDepth(stack.clients.sqs, stack.queues.ingest.url)) === 0,
+  );
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    s3Port: 0,
+    dynamodbPort: 0,
+    visibilityTimeoutSeconds: 1,
+    maxReceiveCount: 3,
+  });
+  target = targetFromStackFile(stack.description, 'test');
+  log = uploadLogReader(stack);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('redrive', () => {
+  it('redrives a valid event from the DLQ, which the worker then ingests', async () => {
+    // Prepare
+    const eTag = await seedObject('tools/redriven.txt', 'hello');
+    await toDlq(notification('tools/redriven.txt', eTag));
+    expect((await queueStatuses(stack.clients.sqs, target)).dlq.visible).toBe(1);
+    // Act
+    const result = await moveMessages(stack.clients.sqs, { from: target.dlqUrl, to: target.ingestQueueUrl });
+    await drained();
+    // Assess
+    expect(result).toMatchObject({ moved: 1, skipped: 0 });
+    expect(await log.rowsOf('tools/redriven.txt', 'uploads-private')).toContainEqual(
+      expect.objectContaining({ status: 'STORED', eTag }),
+    );
+    expect(await queueDepth(stack.clients.sqs, target.dlqUrl)).toBe(0);
+  });
+
+  it('moves only what the filter matches, and a dry run moves nothing', async () => {
+    const eTag = await seedObject('tools/keep-me.txt', 'x');
+    await toDlq(notification('tools/keep-me.txt', eTag));
+    await toDlq('{"this is": "poison"}');
+    const dry = await moveMessages(stack.clients.sqs, {
+      from: target.dlqUrl,
+      to: target.ingestQueueUrl,
+      filter: parseFilters(['readable']),
+      dryRun: true,
+    });
+    expect(dry).toMatchObject({ moved: 1, skipped: 1 });
+    expect(await queueDepth(stack.clients.sqs, target.dlqUrl)).toBe(2);
+
+    const moved = await moveMessages(stack.clients.sqs, {
+      from: target.dlqUrl,
+      to: target.ingestQueueUrl,
+      filter: parseFilters(['key-prefix=tools/keep']),
+    });
+    await drained();
+    expect(moved).toMatchObject({ moved: 1, skipped: 1 });
+    const left = await peekMessages(stack.clients.sqs, target.dlqUrl, 10);
+    expect(left.map((m) => m.body)).toEqual(['{"this is": "poison"}']);
+    expect(left[0]?.problem).toContain('not an S3 notification');
+  });
+
+  it('discard writes each message to its file before deleting it', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 's3-ingest-discard-')), 'discarded.ndjson');
+    const result = await discardMessages(stack.clients.sqs, {
+      url: target.dlqUrl,
+      filter: parseFilters(['malformed']),
+      file,
+    });
+    expect(result.moved).toBe(1);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({ body: '{"this is": "poison"}', problem: expect.any(String) }),
+    ]);
+    expect(await queueDepth(stack.clients.sqs, target.dlqUrl)).toBe(0);
+  });
+
+  it('peeks without consuming: the messages are still there afterwards', async () => {
+    await toDlq('{"peek": 1}');
+    const first = await peekMessages(stack.clients.sqs, target.dlqUrl, 5);
+    const second = await peekMessages(stack.clients.sqs, target.dlqUrl, 5);
+    expect(first.map((m) => m.messageId)).toEqual(second.map((m) => m.messageId));
+    expect(second[0]?.receiveCount).toBeGreaterThan(first[0]?.receiveCount ?? 0);
+    await discardMessages(stack.clients.sqs, {
+      url: target.dlqUrl,
+      filter: parseFilters(['contains=peek']),
+      file: join(mkdtempSync(join(tmpdir(), 's3-ingest-discard-')), 'x.ndjson'),
+    });
+  });
+});
+
+describe('uploads queries', () => {
+  it('returns exactly the rows of a bucket and time range, by status, and pages through them', async () => {
+    // Prepare: three uploads, one rejected.
+    const from = new Date(Date.now() - 1000);
+    for (const key of ['q/a.txt', 'q/b.txt', 'q/c.exe']) {
+      await stack.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: key }));
+    }
+    await drained();
+    const queries = new UploadQueries(stack.clients.dynamodb, target.uploadLogTable);
+    const to = new Date(Date.now() + 1000);
+    // Act
+    const all = await queries.byBucket({ bucket: 'uploads', from, to, shardCount: 8, limit: 100 });
+    const rejected = await queries.byBucket({
+      bucket: 'uploads',
+      from,
+      to,
+      shardCount: 8,
+      limit: 100,
+      status: 'REJECTED',
+    });
+    const page1 = await queries.byBucket({ bucket: 'uploads', from, to, shardCount: 8, limit: 2 });
+    const page2 = await queries.byBucket({
+      bucket: 'uploads',
+      from,
+      to,
+      shardCount: 8,
+      limit: 2,
+      ...(page1.next && { after: page1.next }),
+    });
+    const empty = await queries.byBucket({
+      bucket: 'uploads',
+      from: new Date(0),
+      to: new Date(1000),
+      shardCount: 8,
+      limit: 10,
+    });
+    // Assess
+    expect(all.rows.map((r) => r.key)).toEqual(['q/a.txt', 'q/b.txt', 'q/c.exe']);
+    expect(all.next).toBeUndefined();
+    expect(rejected.rows.map((r) => r.key)).toEqual(['q/c.exe']);
+    expect([...page1.rows, ...page2.rows].map((r) => r.key)).toEqual(['q/a.txt', 'q/b.txt', 'q/c.exe']);
+    expect(page2.next).toBeUndefined();
+    expect(empty.rows).toEqual([]);
+  });
+
+  it("returns an object's history and current state", async () => {
+    for (const body of ['one', 'two']) {
+      await stack.clients.s3.send(
+        new PutObjectCommand({ Bucket: 'uploads', Key: 'q/history.txt', Body: body }),
+      );
+      await drained();
+    }
+    const { uploads, state } = await new UploadQueries(
+      stack.clients.dynamodb,
+      target.uploadLogTable,
+    ).byObject('uploads', 'q/history.txt');
+    expect(uploads).toHaveLength(2);
+    expect(state).toMatchObject({ status: 'PRESENT', eTag: uploads[1]?.eTag });
+  });
+
+  it('says clearly when the table does not exist', async () => {
+    await expect(
+      new UploadQueries(stack.clients.dynamodb, 'no-such-table').byObject('b', 'k'),
+    ).rejects.toThrow('table no-such-table not found');
+  });
+});
+
+describe('backfill', () => {
+  it('ingests objects that existed before, and a second run adds no row', async () => {
+    // Prepare: objects the worker never heard of.
+    const keys = ['old/1.txt', 'old/2.txt', 'old/3.txt'];
+    for (const key of keys) await seedObject(key, `old ${key}`);
+    const run = () =>
+      backfill({
+        s3: stack.clients.s3,
+        sqs: stack.clients.sqs,
+        bucket: 'uploads-private',
+        prefix: 'old/',
+        queueUrl: target.ingestQueueUrl,
+        region: 'us-east-1',
+      });
+    // Act
+    const first = await run();
+    await drained();
+    const duplicatesBefore = stack.metrics.totals().DuplicatesSkipped;
+    const second = await run();
+    await drained();
+    // Assess
+    expect(first).toMatchObject({ listed: 3, enqueued: 3 });
+    expect(second).toMatchObject({ listed: 3, enqueued: 3 });
+    for (const key of keys) {
+      expect((await log.rowsOf(key, 'uploads-private')).filter((r) => r.sk !== 'STATE')).toHaveLength(1);
+      expect((await log.rowsOf(key, 'uploads-private')).find((r) => r.sk === 'STATE')).toMatchObject({
+        status: 'PRESENT',
+      });
+    }
+    expect(stack.metrics.totals().DuplicatesSkipped - duplicatesBefore).toBe(3);
+  });
+});
+
+describe('command lines', () => {
+  /** Runs a tool without blocking this process, which serves the stack the tool talks to. */
+  const run = (script: string, args: string[]) =>
+    new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', script, ...args],
+        { encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' }, timeout: 30_000 },
+        (error, stdout, stderr) => {
+          const code = error && typeof error.code === 'number' ? error.code : error ? -1 : 0;
+          resolve({ status: code, stdout, stderr });
+        },
+      );
+    });
+
+  it('print their help', async () => {
+    for (const script of [
+      'src/tools/redrive-cli.ts',
+      'src/tools/uploads-cli.ts',
+      'src/tools/backfill-cli.ts',
+    ]) {
+      const result = await run(script, ['--help']);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain('Usage: npm run');
+      expect(result.stdout).toContain('--stack-name NAME');
+    }
+  });
+
+  it('work on a stack file and print JSON', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 's3-ingest-stack-')), 'stack.json');
+    writeFileSync(file, JSON.stringify(stack.description));
+    const status = await run('src/tools/redrive-cli.ts', ['status', '--json', '--stack-file', file]);
+    expect(status.status).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      ingest: { visible: expect.any(Number) },
+      dlq: { visible: 0 },
+    });
+    const uploads = await run('src/tools/uploads-cli.ts', [
+      '--object',
+      's3://uploads/q/history.txt',
+      '--json',
+      '--stack-file',
+      file,
+    ]);
+    expect(uploads.status).toBe(0);
+    expect(JSON.parse(uploads.stdout).uploads).toHaveLength(2);
+  });
+
+  it('fail with a clear message when there is no stack', async () => {
+    const result = await run('src/tools/uploads-cli.ts', ['--stack-file', '/nonexistent/stack.json']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('no local stack found at /nonexistent/stack.json');
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { OUTPUT } from '../../infra/output-names.js';
+import { parseFilters, summarizeMessage } from '../../src/tools/dlq-messages.js';
+import { formatAge, renderCsv } from '../../src/tools/format.js';
+import { targetFromOutputs } from '../../src/tools/target.js';
+import { ToolError } from '../../src/tools/tool-error.js';
+import { daysBetween, parseS3Uri } from '../../src/tools/upload-queries.js';
+import { s3Notification, s3Record } from '../support/factories.js';
+
+const outputs = [
+  { OutputKey: OUTPUT.ingestBucket, OutputValue: 'ingest-bucket-1' },
+  { OutputKey: OUTPUT.watchedBuckets, OutputValue: 'ingest-bucket-1,team-a' },
+  { OutputKey: OUTPUT.ingestQueueUrl, OutputValue: 'https://sqs.eu-west-1.amazonaws.com/123/ingest' },
+  { OutputKey: OUTPUT.ingestQueueArn, OutputValue: 'arn:aws:sqs:eu-west-1:123:ingest' },
+  { OutputKey: OUTPUT.dlqUrl, OutputValue: 'https://sqs.eu-west-1.amazonaws.com/123/dlq' },
+  { OutputKey: OUTPUT.dlqArn, OutputValue: 'arn:aws:sqs:eu-west-1:123:dlq' },
+  { OutputKey: OUTPUT.uploadLogTable, OutputValue: 'log-table' },
+  { OutputKey: OUTPUT.idempotencyTable, OutputValue: 'idem-table' },
+];
+
+describe('deployed stack resolution', () => {
+  it('finds every resource of a deployed stack from its outputs', () => {
+    expect(targetFromOutputs('uploads-prod', 'eu-west-1', outputs)).toEqual({
+      kind: 'aws',
+      label: 'uploads-prod',
+      region: 'eu-west-1',
+      ingestBucket: 'ingest-bucket-1',
+      watchedBuckets: ['ingest-bucket-1', 'team-a'],
+      ingestQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123/ingest',
+      ingestQueueArn: 'arn:aws:sqs:eu-west-1:123:ingest',
+      dlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123/dlq',
+      dlqArn: 'arn:aws:sqs:eu-west-1:123:dlq',
+      uploadLogTable: 'log-table',
+      idempotencyTable: 'idem-table',
+    });
+  });
+
+  it('names the outputs a stack lacks', () => {
+    const partial = outputs.filter(
+      (o) => o.OutputKey !== OUTPUT.dlqUrl && o.OutputKey !== OUTPUT.uploadLogTable,
+    );
+    expect(() => targetFromOutputs('other', 'eu-west-1', partial)).toThrow(ToolError);
+    expect(() => targetFromOutputs('other', 'eu-west-1', partial)).toThrow(
+      `stack other has no output ${OUTPUT.dlqUrl}, ${OUTPUT.uploadLogTable}`,
+    );
+  });
+});
+
+describe('DLQ message summaries and filters', () => {
+  const readable = summarizeMessage(
+    {
+      MessageId: 'm1',
+      Body: JSON.stringify(s3Notification(s3Record({ key: 'a dir/x.txt' }), s3Record({ key: 'y.txt' }))),
+      Attributes: { ApproximateReceiveCount: '5', SentTimestamp: '1000' },
+    },
+    61_000,
+  );
+  const poison = summarizeMessage({ MessageId: 'm2', Body: 'garbage', Attributes: {} });
+
+  it('summarises bucket, decoded key, event, receives and age, and says why a body is unreadable', () => {
+    expect(readable).toMatchObject({
+      bucket: 'uploads',
+      key: 'a dir/x.txt (+1 more)',
+      event: 'ObjectCreated:Put',
+      receiveCount: 5,
+      firstSentAt: '1970-01-01T00:00:01.000Z',
+      ageSeconds: 60,
+    });
+    expect(poison.problem).toBe('message body is not JSON');
+  });
+
+  it('combines filters with AND, and rejects unknown ones', () => {
+    expect(parseFilters(['bucket=uploads', 'key-prefix=a dir/'])(readable)).toBe(true);
+    expect(parseFilters(['bucket=uploads', 'key-prefix=b'])(readable)).toBe(false);
+    expect(parseFilters(['malformed'])(poison)).toBe(true);
+    expect(parseFilters(['malformed'])(readable)).toBe(false);
+    expect(parseFilters(['event=ObjectRemoved'])(readable)).toBe(false);
+    expect(parseFilters(['contains=garb'])(poison)).toBe(true);
+    expect(() => parseFilters(['size>5'])).toThrow('unknown filter');
+  });
+});
+
+describe('query helpers', () => {
+  it('lists every UTC day a range touches', () => {
+    expect(daysBetween(new Date('2026-11-23T22:00:00Z'), new Date('2026-11-25T01:00:00Z'))).toEqual([
+      '2026-11-23',
+      '2026-11-24',
+      '2026-11-25',
+    ]);
+    expect(daysBetween(new Date('2026-11-24T10:00:00Z'), new Date('2026-11-24T11:00:00Z'))).toEqual([
+      '2026-11-24',
+    ]);
+  });
+
+  it('parses s3:// URIs with slashes and spaces in the key', () => {
+    expect(parseS3Uri('s3://b/a dir/c.txt')).toEqual({ bucket: 'b', key: 'a dir/c.txt' });
+    expect(() => parseS3Uri('b/c')).toThrow('expected s3://BUCKET/KEY');
+  });
+
+  it('quotes CSV cells that need it and formats ages', () => {
+    expect(renderCsv([{ a: 'x,"y"' }], [{ header: 'a', value: (r) => r.a }])).toBe('a\n"x,""y"""');
+    expect(formatAge(42)).toBe('42s');
+    expect(formatAge(185)).toBe('3m05s');
+    expect(formatAge(3720)).toBe('1h02m');
+  });
+});
