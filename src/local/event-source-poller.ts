@@ -13,7 +13,7 @@ export interface PollerOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   readonly queueArn: string;
-  readonly handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+  readonly handler: PollerHandler;
   /** Most records per invocation. @default 10 */
   readonly batchSize?: number;
   /** How long to gather records for a batch once the first arrived. @default 0 */
@@ -33,6 +33,9 @@ export interface PollerStats {
   recordsFailed: number;
   invocationErrors: number;
 }
+
+/** A Lambda SQS handler that reports partial batch failures. */
+export type PollerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /**
  * Drives the worker handler from an SQS queue the way Lambda's event source mapping does:

@@ -10,7 +10,7 @@ import { CONFIG_ENV, loadConfig, type WorkerConfig } from '../config.js';
 import { IngestMetrics } from '../observability.js';
 import { createWorkerHandler } from '../worker/create-handler.js';
 import { type DynamoDbBackend, type LocalDynamoDb, startDynamoDb } from './dynamodb-server.js';
-import { EventSourcePoller } from './event-source-poller.js';
+import { EventSourcePoller, type PollerHandler } from './event-source-poller.js';
 import { SequencerClock } from './notification.js';
 import {
   createBuckets,
@@ -20,7 +20,11 @@ import {
   type LocalResourceNames,
   type QueueRef,
 } from './resources.js';
-import { installS3NotificationBridge, type S3NotificationBridge } from './s3-bridge.js';
+import {
+  installS3NotificationBridge,
+  type NotificationSink,
+  type S3NotificationBridge,
+} from './s3-bridge.js';
 
 /** How to start the local stack. Every field has a default fit for `npm start`. */
 export interface LocalStackOptions {
@@ -41,6 +45,15 @@ export interface LocalStackOptions {
   readonly workerEnv?: Readonly<Record<string, string | undefined>>;
   /** Where the worker's EMF lines go. @default nowhere (totals stay readable through `metrics.totals()`) */
   readonly metricsOutput?: (emfLine: string) => void;
+  /**
+   * Sees each bridged notification before it reaches the ingest queue and decides when (and how
+   * often) to `send` it: the load test delays and repeats notifications with it. @default send at once
+   */
+  readonly notificationTap?: (body: string, send: NotificationSink) => Promise<void>;
+  /** Called with the worker's own SDK clients before it starts (the load test counts their calls). */
+  readonly instrumentWorkerClients?: (clients: LocalClients) => void;
+  /** Replaces the worker's handler (the load test's naive baseline). @default the real worker */
+  readonly handler?: (clients: LocalClients, config: WorkerConfig) => PollerHandler;
   /** Event source settings; `false` runs no worker (tools and tests that drive it themselves). */
   readonly worker?:
     | false
@@ -75,6 +88,9 @@ export interface LocalStack {
 
 /** Credentials the local servers accept (they check none). A fresh object each time: the SDK annotates it. */
 export const localCredentials = () => ({ accessKeyId: 'local', secretAccessKey: 'local' });
+
+/** The S3, SQS and DynamoDB clients of a local stack. */
+export type LocalClients = ReturnType<typeof localClients>;
 
 /** SDK clients pointed at a local stack's endpoints. */
 export function localClients(description: Pick<StackDescription, 'region' | 'endpoints'>) {
@@ -120,7 +136,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       watchedBuckets,
       sequencers: new SequencerClock(),
       sink: async (body) => {
-        await sqsForSink?.send(new SendMessageCommand({ QueueUrl: sinkQueueUrl, MessageBody: body }));
+        const send = async (message: string) => {
+          await sqsForSink?.send(new SendMessageCommand({ QueueUrl: sinkQueueUrl, MessageBody: message }));
+        };
+        await (options.notificationTap ? options.notificationTap(body, send) : send(body));
       },
     });
     // fauxqs' own CLI binds every interface; embedded, it listens on loopback only.
@@ -164,15 +183,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const metrics = new IngestMetrics({ write: options.metricsOutput ?? (() => undefined) });
     let poller: EventSourcePoller | undefined;
     if (options.worker !== false) {
-      const handler = createWorkerHandler({
-        config: workerConfig,
-        objects: new S3ObjectStore(clients.s3),
-        log: new DynamoDbUploadLog(clients.dynamodb, workerConfig.uploadLogTable),
-        dynamoDbClient: clients.dynamodb,
-        metrics,
+      // The worker's own clients, as in Lambda: what it calls can be told from what tests and tools call.
+      const workerClients = localClients(description);
+      cleanups.push(async () => {
+        for (const client of Object.values(workerClients)) client.destroy();
       });
+      options.instrumentWorkerClients?.(workerClients);
+      const handler = options.handler
+        ? options.handler(workerClients, workerConfig)
+        : createWorkerHandler({
+            config: workerConfig,
+            objects: new S3ObjectStore(workerClients.s3),
+            log: new DynamoDbUploadLog(workerClients.dynamodb, workerConfig.uploadLogTable),
+            dynamoDbClient: workerClients.dynamodb,
+            metrics,
+          });
       poller = new EventSourcePoller({
-        sqs: clients.sqs,
+        sqs: workerClients.sqs,
         queueUrl: queues.ingest.url,
         queueArn: queues.ingest.arn,
         handler,

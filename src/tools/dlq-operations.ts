@@ -24,7 +24,11 @@ export interface QueueStatus {
   readonly oldestAgeSeconds?: number;
 }
 
-async function depth(sqs: SQSClient, url: string): Promise<{ visible: number; inFlight: number }> {
+/** Visible and in-flight messages of a queue. */
+export async function queueDepth(
+  sqs: SQSClient,
+  url: string,
+): Promise<{ visible: number; inFlight: number }> {
   const { Attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: url,
@@ -89,8 +93,8 @@ export async function queueStatuses(
   localEndpoint?: string,
 ): Promise<{ ingest: QueueStatus; dlq: QueueStatus }> {
   const [ingestDepth, dlqDepth, ingestAge, dlqPeek] = await Promise.all([
-    depth(sqs, target.ingestQueueUrl),
-    depth(sqs, target.dlqUrl),
+    queueDepth(sqs, target.ingestQueueUrl),
+    queueDepth(sqs, target.dlqUrl),
     ingestOldestAge(target, localEndpoint).catch(() => undefined),
     peekMessages(sqs, target.dlqUrl, 10),
   ]);

@@ -1,0 +1,60 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { progressReporter } from '../src/tools/cli-support.js';
+import { renderTable } from '../src/tools/format.js';
+import { ToolError } from '../src/tools/tool-error.js';
+import { renderHtmlReport } from './html-report.js';
+import { LOADTEST_HELP, parseLoadTestArgs } from './options.js';
+import { runLoadTest } from './run.js';
+import { summarize } from './summary.js';
+
+/** Draws a progress bar for counted phases, and the detail line for the others. */
+function progressLine(phase: string, done: number, total: number, detail?: string): string {
+  if (total <= 0) return `${phase}: ${detail ?? ''}`;
+  const width = 30;
+  const filled = Math.round((width * done) / total);
+  return `${phase} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}${detail ? ` ${detail}` : ''}`;
+}
+
+async function main(): Promise<void> {
+  const command = parseLoadTestArgs(process.argv.slice(2));
+  if (command.help) {
+    console.log(LOADTEST_HELP);
+    return;
+  }
+  const progress = progressReporter('loadtest');
+  const report = await runLoadTest(command.options, (p) =>
+    progress.update(progressLine(p.phase, p.done, p.total, p.detail)),
+  );
+  progress.done();
+  const summary = summarize(report);
+  console.log(
+    renderTable(summary, [
+      { header: 'measure', value: ([name]) => name },
+      { header: 'value', value: ([, value]) => value },
+    ]),
+  );
+  for (const problem of report.problems) console.log(`problem: ${problem}`);
+  const html = command.out.replace(/\.json$/, '') + '.html';
+  await mkdir(dirname(command.out), { recursive: true });
+  await writeFile(command.out, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(html, renderHtmlReport(report, summary));
+  console.log(`Report: ${command.out} and ${html}`);
+  const correct =
+    report.missing === 0 &&
+    report.duplicateRows === 0 &&
+    report.wrongState === 0 &&
+    report.dlqPoison === report.poisonInjected &&
+    report.metricsMatch !== false;
+  if (!correct) {
+    console.error('The pipeline lost, duplicated or misplaced something: see the problems above.');
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(
+    error instanceof ToolError || error instanceof TypeError ? `loadtest: ${error.message}` : error,
+  );
+  process.exitCode = 1;
+});

@@ -1,0 +1,102 @@
+/**
+ * Published on-demand prices, us-east-1, USD (AWS pricing pages, November 2026). The estimate
+ * multiplies them by the calls counted in the run; it leaves out storage, data transfer, logs and
+ * free tiers.
+ */
+export const PRICES = {
+  /** DynamoDB on-demand: per million write request units. */
+  dynamodbWriteUnitPerMillion: 0.625,
+  /** DynamoDB on-demand: per million read request units. */
+  dynamodbReadUnitPerMillion: 0.125,
+  /** SQS standard queue: per million requests (64 KB chunks). */
+  sqsRequestPerMillion: 0.4,
+  /** S3 Standard: per million GET/HEAD requests. */
+  s3GetPerMillion: 0.4,
+  /** S3 Standard: per million PUT/COPY/POST/LIST requests. */
+  s3PutPerMillion: 5,
+  /** Lambda: per million requests. */
+  lambdaRequestPerMillion: 0.2,
+  /** Lambda arm64: per GB-second. */
+  lambdaGbSecond: 0.0000133334,
+} as const;
+
+/** What the estimate assumes beyond the counted calls. */
+export interface CostAssumptions {
+  /** The worker's memory (the stack's default). */
+  readonly lambdaMemoryMb: number;
+  /** Billed duration per SQS batch on AWS (network round trips dominate, not CPU). */
+  readonly lambdaMsPerBatch: number;
+  readonly batchSize: number;
+  /** Write units per upload-row put: the row (under 1 KB) plus its byBucketDay index entry. */
+  readonly writeUnitsPerUploadRow: number;
+}
+
+export const DEFAULT_COST_ASSUMPTIONS: CostAssumptions = {
+  lambdaMemoryMb: 1024,
+  lambdaMsPerBatch: 100,
+  batchSize: 10,
+  writeUnitsPerUploadRow: 2,
+};
+
+/** Cost per million uploads, in USD, by service and in total. */
+export interface CostEstimate {
+  readonly dynamodb: number;
+  readonly sqs: number;
+  readonly s3: number;
+  readonly lambda: number;
+  readonly total: number;
+}
+
+const S3_GET_CLASS = new Set(['HeadObject', 'GetObject']);
+
+/**
+ * Estimates the cost per million uploads from the AWS calls counted per upload (worker calls, the
+ * event source's SQS calls, and S3's own SendMessage per notification).
+ *
+ * @param callsPerUpload - `Service.Operation` → calls per upload
+ * @param uploadRowsPerUpload - upload rows written per upload (1, less with duplicates)
+ */
+export function costPerMillion(
+  callsPerUpload: Readonly<Record<string, number>>,
+  uploadRowsPerUpload: number,
+  assumptions: CostAssumptions = DEFAULT_COST_ASSUMPTIONS,
+): CostEstimate {
+  let dynamodbUnits = 0;
+  let dynamodbReads = 0;
+  let sqs = 0;
+  let s3Get = 0;
+  let s3Put = 0;
+  for (const [name, calls] of Object.entries(callsPerUpload)) {
+    const [service = '', operation = ''] = name.split('.');
+    if (service === 'DynamoDB') {
+      if (['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation)) dynamodbUnits += calls;
+      else dynamodbReads += calls;
+    } else if (service === 'SQS') sqs += calls;
+    else if (service === 'S3') {
+      if (S3_GET_CLASS.has(operation)) s3Get += calls;
+      else s3Put += calls;
+    }
+  }
+  // The index entry of each upload row is one more write unit.
+  dynamodbUnits += uploadRowsPerUpload * (assumptions.writeUnitsPerUploadRow - 1);
+  const perMillion = 1_000_000;
+  const batches = perMillion / assumptions.batchSize;
+  const dynamodb =
+    dynamodbUnits * PRICES.dynamodbWriteUnitPerMillion + dynamodbReads * PRICES.dynamodbReadUnitPerMillion;
+  const sqsCost = sqs * PRICES.sqsRequestPerMillion;
+  const s3 = s3Get * PRICES.s3GetPerMillion + s3Put * PRICES.s3PutPerMillion;
+  const lambda =
+    (batches / perMillion) * PRICES.lambdaRequestPerMillion +
+    batches *
+      (assumptions.lambdaMsPerBatch / 1000) *
+      (assumptions.lambdaMemoryMb / 1024) *
+      PRICES.lambdaGbSecond;
+  const round = (value: number) => Math.round(value * 100) / 100;
+  return {
+    dynamodb: round(dynamodb),
+    sqs: round(sqsCost),
+    s3: round(s3),
+    lambda: round(lambda),
+    total: round(dynamodb + sqsCost + s3 + lambda),
+  };
+}

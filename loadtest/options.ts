@@ -1,0 +1,129 @@
+import { parseArgs } from 'node:util';
+import { DYNAMODB_BACKENDS, type DynamoDbBackend } from '../src/local/dynamodb-server.js';
+import { ToolError } from '../src/tools/tool-error.js';
+import type { LoadTestOptions } from './run.js';
+import type { TargetKind } from './targets.js';
+
+export const LOADTEST_HELP = `Usage: npm run loadtest -- [options]
+
+Uploads objects, injects duplicate, late and poison notifications, waits for the pipeline to drain,
+verifies the upload log row by row and reports throughput, latency, AWS calls, cost and capacity.
+
+Workload:
+  --objects N             objects to upload (default 1000)
+  --duplicate-rate R      extra deliveries of the same notification per object, half at once with
+                          the original, half later (default 0.3)
+  --late-rate R           objects uploaded twice whose older notification arrives after the newer
+                          one was processed (default 0.05)
+  --poison-rate R         malformed messages per object, sent to the ingest queue (default 0.01)
+  --size-bytes B          object size (default 1024)
+  --concurrency C         uploads in flight (default 32)
+  --rate N                uploads per second (default: unlimited)
+  --seed N                workload seed, to replay a run (default 1)
+
+Target:
+  --target embedded|local|aws
+                          embedded (default): a fresh local stack in this process, stopped after;
+                          local: the running \`npm start\` (.local/stack.json, or --stack-file);
+                          aws: a deployed stack, with --stack-name NAME [--region REGION]
+  --dynamodb dynalite|dynamodb-local
+                          embedded DynamoDB: dynalite in this process (default) or AWS's DynamoDB
+                          Local (Java) in its own process
+  --batch-size N          embedded worker: records per batch (default 10)
+  --worker-concurrency N  embedded worker: concurrent invocations (default 8)
+  --visibility-timeout S  embedded ingest queue's visibility timeout (default 10); poison messages
+                          reach the DLQ after 3 of them
+  --drain-timeout S       bound on each wait for the pipeline to drain, seconds (default 600)
+  --calibration-puts N    raw conditional PutItem calls to measure DynamoDB alone; 0 skips (default 3000)
+
+Comparison and output:
+  --baseline              also run the workload through a naive one-put-per-event handler (embedded)
+  --out FILE.json         the JSON report (default loadtest-report.json); the HTML report goes
+                          beside it (FILE.html)
+  -h, --help              this help`;
+
+/** The parsed command line: the run's options, where to write, or a request for help. */
+export type LoadTestCommand =
+  | { readonly help: true }
+  | { readonly help: false; readonly options: LoadTestOptions; readonly out: string };
+
+/** Parses the load test's arguments. @throws {ToolError} naming the bad option */
+export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      objects: { type: 'string', default: '1000' },
+      'duplicate-rate': { type: 'string', default: '0.3' },
+      'late-rate': { type: 'string', default: '0.05' },
+      'poison-rate': { type: 'string', default: '0.01' },
+      'size-bytes': { type: 'string', default: '1024' },
+      concurrency: { type: 'string', default: '32' },
+      rate: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      target: { type: 'string', default: 'embedded' },
+      'stack-name': { type: 'string' },
+      region: { type: 'string' },
+      'stack-file': { type: 'string' },
+      dynamodb: { type: 'string', default: 'dynalite' },
+      'batch-size': { type: 'string', default: '10' },
+      'worker-concurrency': { type: 'string', default: '8' },
+      'visibility-timeout': { type: 'string', default: '10' },
+      'drain-timeout': { type: 'string', default: '600' },
+      'calibration-puts': { type: 'string', default: '3000' },
+      baseline: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'loadtest-report.json' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return { help: true };
+  const target = values.target as TargetKind;
+  if (!['embedded', 'local', 'aws'].includes(target)) {
+    throw new ToolError(`--target must be embedded, local or aws, got "${values.target}"`);
+  }
+  if (target === 'aws' && !values['stack-name']) throw new ToolError('--target aws needs --stack-name NAME');
+  if (values.baseline && target !== 'embedded') {
+    throw new ToolError(
+      '--baseline swaps the worker for a naive handler, which only --target embedded can do',
+    );
+  }
+  if (!DYNAMODB_BACKENDS.includes(values.dynamodb as DynamoDbBackend)) {
+    throw new ToolError(`--dynamodb must be ${DYNAMODB_BACKENDS.join(' or ')}, got "${values.dynamodb}"`);
+  }
+  const count = (name: string, value: string, min: number) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) {
+      throw new ToolError(`--${name} must be a whole number of at least ${min}, got "${value}"`);
+    }
+    return parsed;
+  };
+  const rate = (name: string, value: string) => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+      throw new ToolError(`--${name} must be a number from 0 to 1, got "${value}"`);
+    }
+    return parsed;
+  };
+  const options: LoadTestOptions = {
+    objects: count('objects', values.objects, 1),
+    duplicateRate: rate('duplicate-rate', values['duplicate-rate']),
+    lateRate: rate('late-rate', values['late-rate']),
+    poisonRate: rate('poison-rate', values['poison-rate']),
+    sizeBytes: count('size-bytes', values['size-bytes'], 64),
+    concurrency: count('concurrency', values.concurrency, 1),
+    ...(values.rate !== undefined && { rate: count('rate', values.rate, 1) }),
+    seed: count('seed', values.seed, 0),
+    target,
+    ...(values['stack-name'] && { stackName: values['stack-name'] }),
+    ...(values.region && { region: values.region }),
+    ...(values['stack-file'] && { stackFile: values['stack-file'] }),
+    baseline: values.baseline,
+    dynamodb: values.dynamodb as DynamoDbBackend,
+    batchSize: count('batch-size', values['batch-size'], 1),
+    workerConcurrency: count('worker-concurrency', values['worker-concurrency'], 1),
+    visibilityTimeoutSeconds: count('visibility-timeout', values['visibility-timeout'], 1),
+    drainTimeoutMs: count('drain-timeout', values['drain-timeout'], 1) * 1000,
+    calibrationPuts: count('calibration-puts', values['calibration-puts'], 0),
+  };
+  return { help: false, options, out: values.out };
+}

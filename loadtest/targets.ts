@@ -1,0 +1,142 @@
+import { open, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type LocalStackOptions, startLocalStack } from '../src/local/stack.js';
+import { DEFAULT_STACK_FILE, resolveTarget, type TargetOptions } from '../src/tools/target.js';
+import { ToolError } from '../src/tools/tool-error.js';
+import { AwsCallCounter } from './aws-call-counter.js';
+import { sumEmfCounts } from './emf.js';
+import type { FaultInjector } from './fault-injector.js';
+
+export type TargetKind = 'embedded' | 'local' | 'aws';
+
+/** A pipeline the load test drives and checks. */
+export interface LoadTarget {
+  readonly kind: TargetKind;
+  readonly label: string;
+  readonly region: string;
+  readonly bucket: string;
+  readonly ingestQueueUrl: string;
+  readonly dlqUrl: string;
+  readonly uploadLogTable: string;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly dynamodb: DynamoDBClient;
+  /** Whether S3's notifications pass through the fault injector's tap (embedded only). */
+  readonly tapped: boolean;
+  /** The worker's AWS calls, where the load test runs the worker itself (embedded only). */
+  readonly calls?: AwsCallCounter;
+  /** Resources for one run of the worker (embedded only): worker concurrency and batch size. */
+  readonly recordsInFlight?: number;
+  /** The worker's EMF count totals since the target was opened, where its EMF output is readable. */
+  emfTotals(): Promise<Record<string, number> | undefined>;
+  /** Waits until S3's notifications of finished requests have reached the queue (embedded only). */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Worker settings of an embedded stack. */
+export interface EmbeddedOptions {
+  readonly batchSize: number;
+  readonly workerConcurrency: number;
+  /** Long enough that a batch slowed by the load is not delivered again while it still runs. */
+  readonly visibilityTimeoutSeconds: number;
+  readonly handler?: LocalStackOptions['handler'];
+  readonly dynamodb?: LocalStackOptions['dynamodb'];
+}
+
+/**
+ * Starts a fresh local stack in this process, with the fault injector between S3 and the queue,
+ * the worker's SDK clients counted, and its EMF lines kept.
+ */
+export async function embeddedTarget(injector: FaultInjector, options: EmbeddedOptions): Promise<LoadTarget> {
+  const emfLines: string[] = [];
+  const calls = new AwsCallCounter();
+  const stack = await startLocalStack({
+    s3Port: 0,
+    dynamodbPort: 0,
+    ...(options.dynamodb && { dynamodb: options.dynamodb }),
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    maxReceiveCount: 3,
+    metricsOutput: (line) => emfLines.push(line),
+    notificationTap: injector.tap,
+    instrumentWorkerClients: (clients) => {
+      for (const client of Object.values(clients)) calls.attach(client);
+    },
+    ...(options.handler && { handler: options.handler }),
+    worker: { batchSize: options.batchSize, concurrency: options.workerConcurrency, batchingWindowMs: 0 },
+  });
+  return {
+    kind: 'embedded',
+    label: `embedded (${stack.dynamodbBackend})`,
+    region: stack.description.region,
+    bucket: stack.names.uploadsBucket,
+    ingestQueueUrl: stack.queues.ingest.url,
+    dlqUrl: stack.queues.dlq.url,
+    uploadLogTable: stack.names.uploadLogTable,
+    ...stack.clients,
+    tapped: true,
+    calls,
+    recordsInFlight: options.batchSize * options.workerConcurrency,
+    emfTotals: async () => sumEmfCounts(emfLines),
+    settle: () => stack.bridge.drain(),
+    close: () => stack.stop(),
+  };
+}
+
+/**
+ * A running `npm start` (from its stack file) or a deployed stack (from its outputs). The worker's
+ * EMF totals are read from the local stack's metrics file, from its end at open time.
+ */
+export async function remoteTarget(options: TargetOptions): Promise<LoadTarget> {
+  const { target, clients } = await resolveTarget(options);
+  const emfFile =
+    target.kind === 'local'
+      ? join(dirname(options.stackFile ?? DEFAULT_STACK_FILE), 'worker-metrics.ndjson')
+      : undefined;
+  const emfStart = emfFile
+    ? await stat(emfFile).then(
+        (s) => s.size,
+        () => 0,
+      )
+    : 0;
+  return {
+    kind: target.kind,
+    label: target.kind === 'local' ? `local (${target.label})` : `aws (${target.label}, ${target.region})`,
+    region: target.region,
+    bucket: target.ingestBucket,
+    ingestQueueUrl: target.ingestQueueUrl,
+    dlqUrl: target.dlqUrl,
+    uploadLogTable: target.uploadLogTable,
+    ...clients,
+    tapped: false,
+    emfTotals: async () => {
+      if (!emfFile) return undefined;
+      const handle = await open(emfFile, 'r');
+      try {
+        const { size } = await handle.stat();
+        const buffer = Buffer.alloc(Math.max(0, size - emfStart));
+        await handle.read(buffer, 0, buffer.length, emfStart);
+        return sumEmfCounts(buffer.toString('utf8').split('\n'));
+      } finally {
+        await handle.close();
+      }
+    },
+    settle: async () => undefined,
+    close: async () => {
+      for (const client of Object.values(clients)) client.destroy();
+    },
+  };
+}
+
+/** The DLQ's `maxReceiveCount`, from the ingest queue's redrive policy. */
+export async function maxReceiveCountOf(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
+  );
+  const policy = Attributes?.RedrivePolicy;
+  if (!policy) throw new ToolError(`queue ${queueUrl} has no redrive policy: is it the ingest queue?`);
+  return Number((JSON.parse(policy) as { maxReceiveCount: number | string }).maxReceiveCount);
+}

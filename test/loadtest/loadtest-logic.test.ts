@@ -1,0 +1,246 @@
+import { describe, expect, it } from 'vitest';
+import { AwsCallCounter, difference, dynamoDbWrites } from '../../loadtest/aws-call-counter.js';
+import { costPerMillion } from '../../loadtest/cost.js';
+import { sumEmfCounts } from '../../loadtest/emf.js';
+import { FaultInjector } from '../../loadtest/fault-injector.js';
+import { parseLoadTestArgs } from '../../loadtest/options.js';
+import { histogram, percentiles, perSecond } from '../../loadtest/stats.js';
+import { checkMetrics, classifyDlq, emptyVerification, verifyObject } from '../../loadtest/verify.js';
+import { POISON_MARKER, planWorkload, poisonBody } from '../../loadtest/workload.js';
+import { parseMessageBody } from '../../src/core/envelope.js';
+import { buildS3Notification } from '../../src/local/notification.js';
+
+const plan = (overrides: Partial<Parameters<typeof planWorkload>[0]> = {}) =>
+  planWorkload({
+    objects: 1000,
+    duplicateRate: 0.3,
+    lateRate: 0.05,
+    poisonRate: 0.01,
+    keyPrefix: 'p/',
+    seed: 7,
+    ...overrides,
+  });
+
+describe('workload plan', () => {
+  it('injects the rates asked for, the same way for the same seed', () => {
+    const workload = plan();
+    const sum = (pick: (o: (typeof workload.objects)[number]) => number) =>
+      workload.objects.reduce((total, o) => total + pick(o), 0);
+    expect(workload.objects).toHaveLength(1000);
+    expect(new Set(workload.objects.map((o) => o.key)).size).toBe(1000);
+    expect(sum((o) => o.concurrentDuplicates + o.delayedDuplicates)).toBe(300);
+    expect(workload.duplicatesInjected).toBe(300);
+    expect(workload.objects.filter((o) => o.versions === 2)).toHaveLength(50);
+    expect(workload.poisonAfter).toHaveLength(10);
+    expect(plan()).toEqual(workload);
+    expect(plan({ seed: 8 })).not.toEqual(workload);
+  });
+
+  it('makes poison bodies the worker cannot read', () => {
+    for (const n of [0, 1]) {
+      expect(() => parseMessageBody(poisonBody('run', n))).toThrow();
+      expect(poisonBody('run', n)).toContain(POISON_MARKER);
+    }
+  });
+});
+
+describe('fault injector', () => {
+  const notification = (key: string, sequencer: string) =>
+    JSON.stringify(
+      buildS3Notification({
+        eventName: 'ObjectCreated:Put',
+        bucket: 'b',
+        key,
+        eTag: sequencer,
+        size: 1,
+        eventTime: new Date(0),
+        sequencer,
+        principalId: 'p',
+        sourceIp: 'i',
+        requestId: 'r',
+        region: 'us-east-1',
+      }),
+    );
+
+  it('sends duplicates at once and later, and holds the older of a late pair until released', async () => {
+    // Prepare: one late object with one concurrent and two delayed duplicates.
+    const workload = {
+      objects: [
+        { index: 0, key: 'a b.txt', versions: 2 as const, concurrentDuplicates: 1, delayedDuplicates: 2 },
+      ],
+      duplicatesInjected: 3,
+      lateInjected: 1,
+      poisonInjected: 0,
+      poisonAfter: [],
+    };
+    const injector = new FaultInjector(workload);
+    const sent: string[] = [];
+    const send = async (body: string) => {
+      sent.push(JSON.parse(body).Records[0].s3.object.sequencer);
+    };
+    // Act: the newer notification happens to reach the tap first.
+    await injector.tap(notification('a b.txt', '0002'), send);
+    await injector.tap(notification('a b.txt', '0001'), send);
+    const beforeFlush = [...sent];
+    await injector.flushDelayed();
+    const beforeRelease = [...sent];
+    await injector.releaseLate();
+    // Assess
+    expect(beforeFlush).toEqual(['0002', '0002']);
+    expect(beforeRelease).toEqual(['0002', '0002', '0002', '0002']);
+    expect(sent).toEqual(['0002', '0002', '0002', '0002', '0001']);
+    expect(injector.notificationsSent).toBe(5);
+  });
+
+  it('passes notifications of objects outside the plan straight through', async () => {
+    const injector = new FaultInjector(plan({ objects: 1 }));
+    const sent: string[] = [];
+    await injector.tap(notification('other', '01'), async (body) => {
+      sent.push(body);
+    });
+    expect(sent).toHaveLength(1);
+    expect(injector.lastBody.get('other')).toBe(sent[0]);
+  });
+});
+
+describe('row-by-row verification', () => {
+  const v1 = { eTag: 'e1', size: 10 };
+  const v2 = { eTag: 'e2', size: 20 };
+  const state = { status: 'PRESENT', eTag: 'e2' };
+
+  it('accepts one row per version, an overwritten version as GONE, and the newest state', () => {
+    const result = emptyVerification();
+    verifyObject(
+      { key: 'k', versions: [v1, v2] },
+      {
+        uploads: [
+          { eTag: 'e1', size: 10, status: 'GONE' },
+          { eTag: 'e2', size: 20, status: 'STORED' },
+        ],
+        state,
+      },
+      result,
+    );
+    expect(result).toEqual({ rowsVerified: 2, missing: 0, duplicateRows: 0, wrongState: 0, problems: [] });
+  });
+
+  it('counts missing rows, duplicate rows, wrong sizes and wrong states', () => {
+    const result = emptyVerification();
+    verifyObject(
+      { key: 'k', versions: [v1, v2] },
+      {
+        uploads: [
+          { eTag: 'e2', size: 20, status: 'GONE' },
+          { eTag: 'e2', size: 20, status: 'STORED' },
+          { eTag: 'zz', size: 1, status: 'STORED' },
+        ],
+        state: { status: 'PRESENT', eTag: 'e1' },
+      },
+      result,
+    );
+    // e1 missing; e2's first row GONE though newest (counts as missing); one extra e2; one unknown.
+    expect(result).toMatchObject({ rowsVerified: 0, missing: 2, duplicateRows: 2, wrongState: 1 });
+    expect(result.problems.length).toBeGreaterThan(0);
+  });
+
+  it('tells this run poison from anything else in the DLQ', () => {
+    expect(classifyDlq([poisonBody('r1', 0), poisonBody('r1', 1), poisonBody('r0', 2), '{}'], 'r1')).toEqual({
+      poison: 2,
+      other: 2,
+    });
+  });
+
+  it('compares metric totals exactly, sums with +, and needs the poison receives in RecordsFailed', () => {
+    const emitted = { ObjectsIngested: 5, ObjectsGone: 1, DuplicatesSkipped: 2, RecordsFailed: 6 };
+    expect(checkMetrics(emitted, { ObjectsIngested: 5, DuplicatesSkipped: 2 }, 6).match).toBe(true);
+    expect(checkMetrics(emitted, { 'ObjectsIngested+ObjectsGone': 6 }, 6).match).toBe(true);
+    expect(checkMetrics(emitted, { DuplicatesSkipped: 3 }, 6).match).toBe(false);
+    expect(checkMetrics(emitted, { DuplicatesSkipped: 2 }, 9).match).toBe(false);
+  });
+});
+
+describe('numbers', () => {
+  it('computes nearest-rank percentiles, per-second series and histograms', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentiles(values)).toEqual({ p50: 50, p95: 95, p99: 99, max: 100 });
+    expect(percentiles([])).toEqual({ p50: 0, p95: 0, p99: 0, max: 0 });
+    expect(perSecond([1000, 1500, 3999], 1000)).toEqual([2, 0, 1]);
+    // Values 0..99 in four buckets of 25.
+    const buckets = histogram(
+      values.map((v) => v - 1),
+      4,
+    );
+    expect(buckets.map((b) => b.count)).toEqual([25, 25, 25, 25]);
+  });
+
+  it('sums EMF counts across documents and ignores other lines', () => {
+    const doc = (n: number) =>
+      JSON.stringify({ _aws: { CloudWatchMetrics: [] }, ObjectsIngested: n, IngestLatency: [5, 6] });
+    expect(sumEmfCounts([doc(2), 'not json', doc(3)]).ObjectsIngested).toBe(5);
+  });
+
+  it('prices calls: DynamoDB writes, SQS requests, S3 GET and PUT classes', () => {
+    const cost = costPerMillion(
+      {
+        'DynamoDB.PutItem': 2,
+        'DynamoDB.UpdateItem': 2,
+        'SQS.ReceiveMessage': 1,
+        'S3.HeadObject': 1,
+        'S3.CopyObject': 1,
+      },
+      1,
+      { lambdaMemoryMb: 1024, lambdaMsPerBatch: 0, batchSize: 10, writeUnitsPerUploadRow: 2 },
+    );
+    expect(cost.dynamodb).toBeCloseTo(5 * 0.625);
+    expect(cost.sqs).toBeCloseTo(0.4);
+    expect(cost.s3).toBeCloseTo(5.4);
+    expect(cost.lambda).toBeCloseTo(0.02);
+  });
+
+  it('counts SDK calls by service and operation, and DynamoDB writes among them', async () => {
+    const { DynamoDBClient, PutItemCommand, GetItemCommand } = await import('@aws-sdk/client-dynamodb');
+    const client = new DynamoDBClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      requestHandler: {
+        handle: async () => ({ response: { statusCode: 200, headers: {}, body: undefined } }),
+      } as never,
+    });
+    const counter = new AwsCallCounter();
+    counter.attach(client);
+    const before = counter.snapshot();
+    await client
+      .send(new PutItemCommand({ TableName: 't', Item: { pk: { S: 'x' } } }))
+      .catch(() => undefined);
+    await client.send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'x' } } })).catch(() => undefined);
+    const counted = difference(counter.snapshot(), before);
+    expect(counted).toEqual({ 'DynamoDB.GetItem': 1, 'DynamoDB.PutItem': 1 });
+    expect(dynamoDbWrites(counted)).toBe(1);
+    client.destroy();
+  });
+});
+
+describe('load test options', () => {
+  it('defaults to the embedded target and parses every option', () => {
+    const command = parseLoadTestArgs(['--objects', '50', '--rate', '20', '--duplicate-rate', '0.5']);
+    expect(command).toMatchObject({
+      help: false,
+      out: 'loadtest-report.json',
+      options: { objects: 50, rate: 20, duplicateRate: 0.5, target: 'embedded', dynamodb: 'dynalite' },
+    });
+  });
+
+  it('resolves a deployed stack by name only with --stack-name, and refuses the baseline there', () => {
+    expect(
+      parseLoadTestArgs(['--target', 'aws', '--stack-name', 'prod', '--region', 'eu-west-1']),
+    ).toMatchObject({
+      options: { target: 'aws', stackName: 'prod', region: 'eu-west-1' },
+    });
+    expect(() => parseLoadTestArgs(['--target', 'aws'])).toThrow('--target aws needs --stack-name NAME');
+    expect(() => parseLoadTestArgs(['--target', 'aws', '--stack-name', 'p', '--baseline'])).toThrow(
+      '--baseline',
+    );
+    expect(() => parseLoadTestArgs(['--target', 'gcp'])).toThrow('--target must be');
+    expect(() => parseLoadTestArgs(['--late-rate', '2'])).toThrow('--late-rate must be a number from 0 to 1');
+  });
+});
