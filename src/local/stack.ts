@@ -75,6 +75,8 @@ export interface LocalStack {
   readonly names: LocalResourceNames;
   readonly queues: { readonly ingest: QueueRef; readonly dlq: QueueRef };
   readonly clients: { readonly s3: S3Client; readonly sqs: SQSClient; readonly dynamodb: DynamoDBClient };
+  /** The worker's own clients (absent when no worker runs): what it calls, and only that. */
+  readonly workerClients: LocalClients | undefined;
   readonly workerConfig: WorkerConfig;
   readonly metrics: IngestMetrics;
   readonly bridge: S3NotificationBridge;
@@ -182,24 +184,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     const metrics = new IngestMetrics({ write: options.metricsOutput ?? (() => undefined) });
     let poller: EventSourcePoller | undefined;
+    let workerClients: LocalClients | undefined;
     if (options.worker !== false) {
       // The worker's own clients, as in Lambda: what it calls can be told from what tests and tools call.
-      const workerClients = localClients(description);
+      const ownClients = localClients(description);
+      workerClients = ownClients;
       cleanups.push(async () => {
-        for (const client of Object.values(workerClients)) client.destroy();
+        for (const client of Object.values(ownClients)) client.destroy();
       });
-      options.instrumentWorkerClients?.(workerClients);
+      options.instrumentWorkerClients?.(ownClients);
       const handler = options.handler
-        ? options.handler(workerClients, workerConfig)
+        ? options.handler(ownClients, workerConfig)
         : createWorkerHandler({
             config: workerConfig,
-            objects: new S3ObjectStore(workerClients.s3),
-            log: new DynamoDbUploadLog(workerClients.dynamodb, workerConfig.uploadLogTable),
-            dynamoDbClient: workerClients.dynamodb,
+            objects: new S3ObjectStore(ownClients.s3),
+            log: new DynamoDbUploadLog(ownClients.dynamodb, workerConfig.uploadLogTable),
+            dynamoDbClient: ownClients.dynamodb,
             metrics,
           });
       poller = new EventSourcePoller({
-        sqs: workerClients.sqs,
+        sqs: ownClients.sqs,
         queueUrl: queues.ingest.url,
         queueArn: queues.ingest.arn,
         handler,
@@ -219,6 +223,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       names,
       queues,
       clients,
+      workerClients,
       workerConfig,
       metrics,
       bridge,

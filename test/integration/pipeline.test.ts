@@ -180,7 +180,10 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
   it('loses nothing while DynamoDB fails for a while: records are retried', async () => {
     // Prepare: every DynamoDB request fails, as in an outage, until records have failed for it.
     let outage = true;
-    stack.clients.dynamodb.middlewareStack.add(
+    // The worker's own client: the outage is what the worker sees.
+    const workerDynamoDb = stack.workerClients?.dynamodb;
+    if (!workerDynamoDb) throw new Error('the stack runs no worker');
+    workerDynamoDb.middlewareStack.add(
       (next) => async (args) => {
         if (outage) {
           throw Object.assign(new Error('Service unavailable (injected)'), {
@@ -204,7 +207,7 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
     );
     outage = false;
     await drained();
-    stack.clients.dynamodb.middlewareStack.remove('injectOutage');
+    workerDynamoDb.middlewareStack.remove('injectOutage');
     // Assess
     expect(stack.metrics.totals().RecordsFailed - failedBefore).toBeGreaterThan(0);
     for (const key of keys) {
