@@ -2,8 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { logger } from '../observability.js';
+import { queueDepth as sqsQueueDepth } from '../tools/dlq-operations.js';
 import { runDemo } from './demo.js';
 import { DYNAMODB_BACKENDS, type DynamoDbBackend } from './dynamodb-server.js';
 import { type LocalStack, removeStackFile, startLocalStack, writeStackFile } from './stack.js';
@@ -55,16 +55,8 @@ const WORKER_ENV_NAMES = [
 ];
 
 async function queueDepth(stack: LocalStack, url: string): Promise<number> {
-  const { Attributes } = await stack.clients.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
+  const { visible, inFlight } = await sqsQueueDepth(stack.clients.sqs, url);
+  return visible + inFlight;
 }
 
 async function statusLine(stack: LocalStack): Promise<string> {

@@ -1,7 +1,8 @@
-import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { objectPk } from '../../src/core/log-items.js';
 import type { LocalStack } from '../../src/local/stack.js';
+import { queueDepth as sqsQueueDepth } from '../../src/tools/dlq-operations.js';
 
 type Item = Record<string, unknown>;
 
@@ -28,16 +29,8 @@ export function uploadLogReader(stack: LocalStack) {
 
 /** Visible plus in-flight messages of a queue. */
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
+  const { visible, inFlight } = await sqsQueueDepth(sqs, queueUrl);
+  return visible + inFlight;
 }
 
 /** Receives (and leaves invisible for the queue's timeout) up to 10 messages, waiting at most 1 s. */
