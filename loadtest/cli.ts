@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     ]),
   );
   for (const problem of report.problems) console.log(`problem: ${problem}`);
-  const html = command.out.replace(/\.json$/, '') + '.html';
+  const html = `${command.out.replace(/\.json$/, '')}.html`;
   await mkdir(dirname(command.out), { recursive: true });
   await writeFile(command.out, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(html, renderHtmlReport(report, summary));

@@ -10,7 +10,9 @@ import { UploadQueries } from '../src/tools/upload-queries.js';
 import { difference, dynamoDbWrites } from './aws-call-counter.js';
 import { measureConditionalPutRate } from './calibrate.js';
 import { type CostEstimate, costPerMillion, DEFAULT_COST_ASSUMPTIONS } from './cost.js';
+import { busyWhile, EventLoopSampler, meanOfFirst } from './event-loop.js';
 import { FaultInjector } from './fault-injector.js';
+import { limitingFactor } from './limit.js';
 import { NAIVE_SK, naiveHandler } from './naive-handler.js';
 import { type Bucket, histogram, type Percentiles, percentiles, perSecond } from './stats.js';
 import {
@@ -109,6 +111,14 @@ export interface LoadTestReport {
   readonly calibratedPutsPerSec: number | null;
   readonly calibrationConcurrency: number | null;
   readonly boundRatio: number | null;
+  /**
+   * Busy fraction of this process's event loop, which runs the whole stack on the embedded target:
+   * while ingesting (first upload to the last object's row) and during the raw DynamoDB measurement.
+   * Null on the other targets, whose stack runs elsewhere.
+   */
+  readonly eventLoopBusy: { readonly ingest: number; readonly calibration: number | null } | null;
+  /** What held the throughput down, in a sentence (see `limitingFactor`). */
+  readonly limit: string;
   readonly baseline?: {
     readonly throughputPerSec: number;
     readonly duplicateRows: number;
@@ -147,7 +157,10 @@ export async function runLoadTest(
     const maxReceiveCount = await maxReceiveCountOf(target.sqs, target.ingestQueueUrl);
     const dlqBefore = (await queueDepth(target.sqs, target.dlqUrl)).visible;
     const callsBefore = target.calls?.snapshot() ?? {};
+    const sampler = new EventLoopSampler();
+    sampler.start();
     const pass = await drive(target, injector, workload, runId, options, onProgress);
+    const busySeries = sampler.stop();
     const callsDuring = target.calls ? difference(target.calls.snapshot(), callsBefore) : undefined;
 
     // Verify every object, row by row.
@@ -226,21 +239,30 @@ export async function runLoadTest(
       : undefined;
 
     let calibratedPutsPerSec: number | null = null;
+    let calibrationBusy: number | null = null;
     const calibrationConcurrency = target.recordsInFlight ?? options.concurrency;
     if (target.kind !== 'aws' && options.calibrationPuts > 0) {
       onProgress({ phase: 'calibrate DynamoDB', done: 0, total: options.calibrationPuts });
-      calibratedPutsPerSec = round(
-        await measureConditionalPutRate(target.dynamodb, {
+      const { result, busy } = await busyWhile(() =>
+        measureConditionalPutRate(target.dynamodb, {
           concurrency: calibrationConcurrency,
           puts: options.calibrationPuts,
           runId,
         }),
-        1,
       );
+      calibratedPutsPerSec = round(result, 1);
+      calibrationBusy = round(busy, 3);
     }
     const boundRatio =
       calibratedPutsPerSec && writesPerObject
         ? round(throughputPerSec / (calibratedPutsPerSec / writesPerObject), 3)
+        : null;
+    const eventLoopBusy =
+      target.kind === 'embedded'
+        ? {
+            ingest: round(meanOfFirst(busySeries, ingestSeconds), 3),
+            calibration: calibrationBusy,
+          }
         : null;
 
     const baseline = options.baseline ? await runBaseline(workload, runId, options, onProgress) : undefined;
@@ -275,6 +297,8 @@ export async function runLoadTest(
       calibratedPutsPerSec,
       calibrationConcurrency: calibratedPutsPerSec === null ? null : calibrationConcurrency,
       boundRatio,
+      eventLoopBusy,
+      limit: limitingFactor({ eventLoopBusy: eventLoopBusy?.ingest ?? null, boundRatio }),
       ...(baseline && { baseline }),
       throughputSeries: perSecond(processedAt, pass.startedMs),
       latencyHistogram: histogram(latencies),

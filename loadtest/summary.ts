@@ -1,3 +1,4 @@
+import { percent } from './limit.js';
 import type { LoadTestReport } from './run.js';
 
 const orDash = (value: number | null | undefined, suffix = '') =>
@@ -55,6 +56,17 @@ export function summarize(report: LoadTestReport): [string, string][] {
         : `${report.calibratedPutsPerSec}/s at ${report.calibrationConcurrency} in flight`,
     ],
     ['bound ratio (throughput / (raw rate / writes per upload))', orDash(report.boundRatio)],
+    [
+      'event loop busy (runs the whole embedded stack)',
+      report.eventLoopBusy
+        ? `${percent(report.eventLoopBusy.ingest)} while ingesting, ${
+            report.eventLoopBusy.calibration === null
+              ? 'calibration not run'
+              : `${percent(report.eventLoopBusy.calibration)} during the raw DynamoDB rate`
+          }`
+        : 'not measured here (the stack runs outside this process)',
+    ],
+    ['what limited throughput', report.limit],
     ...(report.baseline
       ? ([
           [

@@ -1,16 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StackDescription } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
+import { type NpmStart, spawnNpmStart } from '../support/npm-start.js';
 
-let child: ChildProcess | undefined;
-afterAll(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
-});
+let started: NpmStart | undefined;
+afterAll(() => started?.kill());
 
 /** Whether something still accepts connections on 127.0.0.1:port. */
 function portOpen(port: number): Promise<boolean> {
@@ -27,35 +23,20 @@ function portOpen(port: number): Promise<boolean> {
 describe('npm start', () => {
   it('runs the demo on the whole pipeline, writes the stack file, and stops cleanly on SIGINT', async () => {
     // Prepare
-    const stateDir = mkdtempSync(join(tmpdir(), 's3-ingest-start-'));
-    let output = '';
-    child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/local/cli-start.ts', '--s3-port', '0', '--dynamodb-port', '0', '--demo'],
-      {
-        env: { ...process.env, LOCAL_STATE_DIR: stateDir, NODE_NO_WARNINGS: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
+    const start = spawnNpmStart(['--demo']);
+    started = start;
     // Act
-    await waitFor('the demo to finish', () => output.includes('[demo] done'), {
+    await waitFor('the demo to finish', () => start.output().includes('[demo] done'), {
       timeoutMs: 45_000,
       intervalMs: 100,
     });
-    const stackFile = join(stateDir, 'stack.json');
+    const { stackFile } = start;
     const description = JSON.parse(readFileSync(stackFile, 'utf8')) as StackDescription;
     const ports = [description.endpoints.s3, description.endpoints.dynamodb].map((url) =>
       Number(new URL(url).port),
     );
-    child.kill('SIGINT');
-    const code = await exited;
+    const code = await start.interrupt();
+    const output = start.output();
     // Assess
     expect(output).toContain('s3-ingest local stack is ready');
     expect(output).toContain('aws --endpoint-url http://127.0.0.1:');

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { AwsCallCounter, difference, dynamoDbWrites } from '../../loadtest/aws-call-counter.js';
 import { costPerMillion } from '../../loadtest/cost.js';
 import { sumEmfCounts } from '../../loadtest/emf.js';
+import { busyWhile, meanOfFirst } from '../../loadtest/event-loop.js';
 import { FaultInjector } from '../../loadtest/fault-injector.js';
+import { limitingFactor } from '../../loadtest/limit.js';
 import { parseLoadTestArgs } from '../../loadtest/options.js';
 import { histogram, percentiles, perSecond } from '../../loadtest/stats.js';
 import { checkMetrics, classifyDlq, emptyVerification, verifyObject } from '../../loadtest/verify.js';
@@ -217,6 +219,33 @@ describe('numbers', () => {
     expect(counted).toEqual({ 'DynamoDB.GetItem': 1, 'DynamoDB.PutItem': 1 });
     expect(dynamoDbWrites(counted)).toBe(1);
     client.destroy();
+  });
+});
+
+describe('what limited a run', () => {
+  it('averages the busy samples of the ingest window only', () => {
+    expect(meanOfFirst([1, 1, 0.5, 0, 0], 2.4)).toBeCloseTo(2.5 / 3);
+    expect(meanOfFirst([0.8], 10)).toBeCloseTo(0.8);
+    expect(meanOfFirst([], 3)).toBe(0);
+  });
+
+  it('tells a loop kept busy from one that waits', async () => {
+    const spinning = await busyWhile(async () => {
+      const until = performance.now() + 100;
+      while (performance.now() < until);
+    });
+    const waiting = await busyWhile(() => new Promise((resolve) => setTimeout(resolve, 100)));
+    expect(spinning.busy).toBeGreaterThan(0.9);
+    expect(waiting.busy).toBeLessThan(0.5);
+  });
+
+  it('names CPU when the loop was saturated, DynamoDB when the bound was reached, waits otherwise', () => {
+    expect(limitingFactor({ eventLoopBusy: 0.99, boundRatio: 0.4 })).toMatch(/^CPU: .*busy 99%/);
+    expect(limitingFactor({ eventLoopBusy: 0.5, boundRatio: 0.85 })).toMatch(/^DynamoDB: .* 85% /);
+    expect(limitingFactor({ eventLoopBusy: 0.5, boundRatio: 0.4 })).toMatch(
+      /^waiting: .*--worker-concurrency/,
+    );
+    expect(limitingFactor({ eventLoopBusy: null, boundRatio: null })).toMatch(/^not known here/);
   });
 });
 

@@ -40,6 +40,10 @@ describe('load test, small run on the embedded stack', () => {
     expect(report.problems).toEqual([]);
     expect(report.callsPerObject?.['S3.HeadObject']).toBe(1);
     expect(report.calibratedPutsPerSec).toBeGreaterThan(0);
+    // The whole stack runs in this process: how busy it kept the event loop tells what limited the run.
+    expect(report.eventLoopBusy?.ingest).toBeGreaterThan(0);
+    expect(report.eventLoopBusy?.calibration).toBeGreaterThan(0);
+    expect(report.limit).not.toMatch(/^not known here/);
     // The naive recipe writes a row per delivery: every duplicate is a duplicate row.
     expect(report.baseline?.duplicateRows).toBeGreaterThanOrEqual(60);
   }, 240_000);

@@ -1,0 +1,54 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** `npm start` run as a child process, as a user runs it, with its state in a fresh directory. */
+export interface NpmStart {
+  readonly child: ChildProcess;
+  /** Where it writes `stack.json` and `worker-metrics.ndjson`. */
+  readonly stateDir: string;
+  readonly stackFile: string;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  /** Resolves with the exit code once it exited. */
+  readonly exited: Promise<number | null>;
+  /** Ctrl-C, then the exit code. */
+  interrupt(): Promise<number | null>;
+  /** Kills it if it still runs (for `afterAll`). */
+  kill(): void;
+}
+
+/** Starts `src/local/cli-start.ts` on free ports with `args` added. */
+export function spawnNpmStart(args: readonly string[]): NpmStart {
+  const stateDir = mkdtempSync(join(tmpdir(), 's3-ingest-start-'));
+  let output = '';
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/local/cli-start.ts', '--s3-port', '0', '--dynamodb-port', '0', ...args],
+    {
+      env: { ...process.env, LOCAL_STATE_DIR: stateDir, NODE_NO_WARNINGS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stateDir,
+    stackFile: join(stateDir, 'stack.json'),
+    output: () => output,
+    exited,
+    interrupt: () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
