@@ -43,6 +43,10 @@ export type PollerHandler = (event: SQSEvent, context: Context) => Promise<SQSBa
  * deletes the records that succeeded and leaves those in `batchItemFailures` (or the whole batch,
  * when the invocation throws) to reappear after the visibility timeout. The queue's own redrive
  * policy moves a record to the DLQ after `maxReceiveCount` receives.
+ *
+ * One receive loop feeds up to `concurrency` invocations: it long-polls only while an invocation
+ * slot is free. (One loop per slot would put every idle loop in a long poll, and the local SQS
+ * answers all of them when one message arrives: each message would cost a receive per slot.)
  */
 export class EventSourcePoller {
   readonly stats: PollerStats = {
@@ -54,7 +58,9 @@ export class EventSourcePoller {
   };
   readonly #options: Required<Omit<PollerOptions, 'region'>> & { region: string };
   readonly #abort = new AbortController();
-  #loops: Promise<void>[] = [];
+  readonly #slots: InvocationSlots;
+  readonly #running = new Set<Promise<void>>();
+  #loop: Promise<void> = Promise.resolve();
 
   constructor(options: PollerOptions) {
     this.#options = {
@@ -65,29 +71,46 @@ export class EventSourcePoller {
       region: 'us-east-1',
       ...options,
     };
+    this.#slots = new InvocationSlots(Math.max(1, this.#options.concurrency));
   }
 
-  /** Starts one polling loop per unit of concurrency. */
+  /** Starts polling. */
   start(): void {
-    this.#loops = Array.from({ length: this.#options.concurrency }, () => this.#loop());
+    this.#loop = this.#receiveLoop();
   }
 
   /** Stops polling, waits for invocations in progress, and leaves unfinished records on the queue. */
   async stop(): Promise<void> {
     this.#abort.abort();
-    await Promise.all(this.#loops);
+    await this.#loop;
+    await Promise.all(this.#running);
   }
 
-  async #loop(): Promise<void> {
+  async #receiveLoop(): Promise<void> {
     while (!this.#abort.signal.aborted) {
+      await this.#slots.acquire();
+      if (this.#abort.signal.aborted) break;
+      let messages: Message[];
       try {
-        const messages = await this.#gatherBatch();
-        if (messages.length > 0) await this.#invoke(messages);
+        messages = await this.#gatherBatch();
       } catch (error) {
+        this.#slots.release();
         if (this.#abort.signal.aborted) return;
         logger.warn('local poller could not receive; retrying', { error });
         await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
       }
+      if (messages.length === 0) {
+        this.#slots.release();
+        continue;
+      }
+      const invocation = this.#invoke(messages)
+        .catch((error: unknown) => logger.error('local poller could not finish a batch', { error }))
+        .finally(() => {
+          this.#running.delete(invocation);
+          this.#slots.release();
+        });
+      this.#running.add(invocation);
     }
   }
 
@@ -105,18 +128,22 @@ export class EventSourcePoller {
     return response.Messages ?? [];
   }
 
-  /** Long-polls for a first message, then tops the batch up until it is full or the window closes. */
+  /**
+   * Long-polls for a first message, then tops the batch up while the batching window is open, or
+   * while each receive came back full (more may be waiting for a batch larger than 10).
+   */
   async #gatherBatch(): Promise<Message[]> {
     const { batchSize, batchingWindowMs } = this.#options;
     const batch = await this.#receive(batchSize, 1);
-    if (batch.length === 0) return batch;
     const deadline = Date.now() + batchingWindowMs;
-    while (batch.length < batchSize && !this.#abort.signal.aborted) {
+    let lastFull = batch.length === Math.min(10, batchSize);
+    while (batch.length > 0 && batch.length < batchSize && !this.#abort.signal.aborted) {
+      if (!lastFull && Date.now() >= deadline) break;
       const more = await this.#receive(batchSize - batch.length, 0);
-      if (more.length === 0 && Date.now() >= deadline) break;
       batch.push(...more);
+      lastFull = more.length === Math.min(10, batchSize - (batch.length - more.length));
       if (more.length === 0)
-        await new Promise((resolve) => setTimeout(resolve, Math.min(50, deadline - Date.now())));
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(50, deadline - Date.now()))));
     }
     return batch;
   }
@@ -188,5 +215,31 @@ export class EventSourcePoller {
       fail: () => undefined,
       succeed: () => undefined,
     };
+  }
+}
+
+/** A counting semaphore: how many invocations may run at once. */
+class InvocationSlots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  /** Resolves once a slot is free, and takes it. */
+  acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Gives a slot back, to the longest waiter if there is one. */
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free += 1;
   }
 }
