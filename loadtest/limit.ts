@@ -6,6 +6,9 @@ export const DYNAMODB_BOUND_RATIO = 0.8;
 
 /** The measurements that tell what held a run's throughput down. */
 export interface LimitInputs {
+  readonly throughputPerSec: number;
+  /** The `--rate` asked for, uploads per second; absent when unlimited. */
+  readonly rate?: number;
   /** Busy fraction of the process running the stack while it ingested; null when it runs elsewhere. */
   readonly eventLoopBusy: number | null;
   readonly boundRatio: number | null;
@@ -15,7 +18,11 @@ export interface LimitInputs {
 export const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
 
 /** One sentence naming what limited the run's throughput, and how it was told. */
-export function limitingFactor({ eventLoopBusy, boundRatio }: LimitInputs): string {
+export function limitingFactor({ throughputPerSec, rate, eventLoopBusy, boundRatio }: LimitInputs): string {
+  if (rate !== undefined && throughputPerSec >= 0.9 * rate) {
+    const busy = eventLoopBusy === null ? '' : ` with the event loop busy ${percent(eventLoopBusy)}`;
+    return `the --rate of ${rate} uploads/s asked for: the pipeline kept up${busy}`;
+  }
   if (eventLoopBusy !== null && eventLoopBusy >= CPU_BOUND_BUSY) {
     return (
       `CPU: the one event loop that runs the whole embedded stack was busy ${percent(eventLoopBusy)} ` +

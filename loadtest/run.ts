@@ -298,7 +298,12 @@ export async function runLoadTest(
       calibrationConcurrency: calibratedPutsPerSec === null ? null : calibrationConcurrency,
       boundRatio,
       eventLoopBusy,
-      limit: limitingFactor({ eventLoopBusy: eventLoopBusy?.ingest ?? null, boundRatio }),
+      limit: limitingFactor({
+        throughputPerSec,
+        ...(options.rate !== undefined && { rate: options.rate }),
+        eventLoopBusy: eventLoopBusy?.ingest ?? null,
+        boundRatio,
+      }),
       ...(baseline && { baseline }),
       throughputSeries: perSecond(processedAt, pass.startedMs),
       latencyHistogram: histogram(latencies),

@@ -239,13 +239,19 @@ describe('what limited a run', () => {
     expect(waiting.busy).toBeLessThan(0.5);
   });
 
-  it('names CPU when the loop was saturated, DynamoDB when the bound was reached, waits otherwise', () => {
-    expect(limitingFactor({ eventLoopBusy: 0.99, boundRatio: 0.4 })).toMatch(/^CPU: .*busy 99%/);
-    expect(limitingFactor({ eventLoopBusy: 0.5, boundRatio: 0.85 })).toMatch(/^DynamoDB: .* 85% /);
-    expect(limitingFactor({ eventLoopBusy: 0.5, boundRatio: 0.4 })).toMatch(
+  it('names the rate asked for, CPU when the loop was saturated, DynamoDB at the bound, waits otherwise', () => {
+    const run = { throughputPerSec: 100 };
+    expect(limitingFactor({ ...run, rate: 105, eventLoopBusy: 0.7, boundRatio: 0.2 })).toMatch(
+      /^the --rate of 105 uploads\/s asked for: the pipeline kept up with the event loop busy 70%/,
+    );
+    // A rate the pipeline could not keep up with did not limit it.
+    expect(limitingFactor({ ...run, rate: 200, eventLoopBusy: 0.99, boundRatio: 0.4 })).toMatch(/^CPU: /);
+    expect(limitingFactor({ ...run, eventLoopBusy: 0.99, boundRatio: 0.4 })).toMatch(/^CPU: .*busy 99%/);
+    expect(limitingFactor({ ...run, eventLoopBusy: 0.5, boundRatio: 0.85 })).toMatch(/^DynamoDB: .* 85% /);
+    expect(limitingFactor({ ...run, eventLoopBusy: 0.5, boundRatio: 0.4 })).toMatch(
       /^waiting: .*--worker-concurrency/,
     );
-    expect(limitingFactor({ eventLoopBusy: null, boundRatio: null })).toMatch(/^not known here/);
+    expect(limitingFactor({ ...run, eventLoopBusy: null, boundRatio: null })).toMatch(/^not known here/);
   });
 });
 
