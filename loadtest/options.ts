@@ -7,7 +7,9 @@ import type { TargetKind } from './targets.js';
 export const LOADTEST_HELP = `Usage: npm run loadtest -- [options]
 
 Uploads objects, injects duplicate, late and poison notifications, waits for the pipeline to drain,
-verifies the upload log row by row and reports throughput, latency, AWS calls, cost and capacity.
+verifies the upload log row by row and reports throughput, latency, AWS calls, cost and capacity,
+and what limited the run: the --rate asked for, this process's CPU (embedded: one event loop runs
+the whole stack, and the report says how busy it was), DynamoDB's raw write rate, or waiting.
 
 Workload:
   --objects N             objects to upload (default 1000)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AwsCallCounter, difference, dynamoDbWrites } from '../../loadtest/aws-call-counter.js';
 import { costPerMillion } from '../../loadtest/cost.js';
+import { summarizeCpuProfile } from '../../loadtest/cpu-profile.js';
 import { sumEmfCounts } from '../../loadtest/emf.js';
 import { busyWhile, meanOfFirst } from '../../loadtest/event-loop.js';
 import { FaultInjector } from '../../loadtest/fault-injector.js';
@@ -237,6 +238,25 @@ describe('what limited a run', () => {
     const waiting = await busyWhile(() => new Promise((resolve) => setTimeout(resolve, 100)));
     expect(spinning.busy).toBeGreaterThan(0.9);
     expect(waiting.busy).toBeLessThan(0.5);
+  });
+
+  it('sums a CPU profile by package group, leaving idle time out', () => {
+    const frame = (url: string, functionName = 'f') => ({ url, functionName });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('', '(idle)') },
+        { id: 2, callFrame: frame('file:///r/node_modules/@smithy/core/dist-cjs/index.js') },
+        { id: 3, callFrame: frame('file:///r/node_modules/dynalite/actions/putItem.js') },
+        { id: 4, callFrame: frame('node:_http_common') },
+      ],
+      samples: [1, 2, 2, 3, 4, 1],
+      timeDeltas: [9000, 1000, 1000, 1000, 1000, 9000],
+    };
+    expect(summarizeCpuProfile(profile)).toEqual([
+      { category: 'AWS SDK (@smithy, @aws-sdk)', ms: 2, share: 0.5 },
+      { category: 'dynalite (DynamoDB)', ms: 1, share: 0.25 },
+      { category: 'Node.js core (HTTP, streams, crypto)', ms: 1, share: 0.25 },
+    ]);
   });
 
   it('names the rate asked for, CPU when the loop was saturated, DynamoDB at the bound, waits otherwise', () => {
