@@ -5,18 +5,19 @@ import {
   PutItemCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { busyWhile } from './event-loop.js';
 
 /**
  * Measures the raw rate of conditional PutItem calls (`attribute_not_exists`, items the size of an
  * upload row) that this DynamoDB sustains at `concurrency` calls in flight, on a scratch table it
  * creates and deletes.
  *
- * @returns puts per second
+ * @returns puts per second, and how busy this process's event loop was while they ran
  */
 export async function measureConditionalPutRate(
   dynamodb: DynamoDBClient,
   options: { concurrency: number; puts: number; runId: string },
-): Promise<number> {
+): Promise<{ putsPerSec: number; eventLoopBusy: number }> {
   const table = `loadtest-calibration-${options.runId}`;
   await dynamodb.send(
     new CreateTableCommand({
@@ -47,8 +48,10 @@ export async function measureConditionalPutRate(
         );
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, loop));
-    return options.puts / ((performance.now() - started) / 1000);
+    const { busy } = await busyWhile(() =>
+      Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, loop)),
+    );
+    return { putsPerSec: options.puts / ((performance.now() - started) / 1000), eventLoopBusy: busy };
   } finally {
     await dynamodb.send(new DeleteTableCommand({ TableName: table }));
   }

@@ -10,7 +10,7 @@ import { UploadQueries } from '../src/tools/upload-queries.js';
 import { difference, dynamoDbWrites } from './aws-call-counter.js';
 import { measureConditionalPutRate } from './calibrate.js';
 import { type CostEstimate, costPerMillion, DEFAULT_COST_ASSUMPTIONS } from './cost.js';
-import { busyWhile, EventLoopSampler, meanOfFirst } from './event-loop.js';
+import { EventLoopSampler, meanOfFirst } from './event-loop.js';
 import { FaultInjector } from './fault-injector.js';
 import { limitingFactor } from './limit.js';
 import { NAIVE_SK, naiveHandler } from './naive-handler.js';
@@ -243,15 +243,13 @@ export async function runLoadTest(
     const calibrationConcurrency = target.recordsInFlight ?? options.concurrency;
     if (target.kind !== 'aws' && options.calibrationPuts > 0) {
       onProgress({ phase: 'calibrate DynamoDB', done: 0, total: options.calibrationPuts });
-      const { result, busy } = await busyWhile(() =>
-        measureConditionalPutRate(target.dynamodb, {
-          concurrency: calibrationConcurrency,
-          puts: options.calibrationPuts,
-          runId,
-        }),
-      );
-      calibratedPutsPerSec = round(result, 1);
-      calibrationBusy = round(busy, 3);
+      const calibration = await measureConditionalPutRate(target.dynamodb, {
+        concurrency: calibrationConcurrency,
+        puts: options.calibrationPuts,
+        runId,
+      });
+      calibratedPutsPerSec = round(calibration.putsPerSec, 1);
+      calibrationBusy = round(calibration.eventLoopBusy, 3);
     }
     const boundRatio =
       calibratedPutsPerSec && writesPerObject
