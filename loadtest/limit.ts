@@ -1,6 +1,9 @@
 /** A loop busier than this for the whole ingest had no CPU to spare. */
 export const CPU_BOUND_BUSY = 0.9;
 
+/** A run held to `--rate` that reached this share of it kept up with the rate. */
+export const KEPT_UP_WITH_RATE = 0.9;
+
 /** The issue's bar: within 20 % of what DynamoDB's raw write rate allows. */
 export const DYNAMODB_BOUND_RATIO = 0.8;
 
@@ -19,7 +22,7 @@ export const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
 
 /** One sentence naming what limited the run's throughput, and how it was told. */
 export function limitingFactor({ throughputPerSec, rate, eventLoopBusy, boundRatio }: LimitInputs): string {
-  if (rate !== undefined && throughputPerSec >= 0.9 * rate) {
+  if (rate !== undefined && throughputPerSec >= KEPT_UP_WITH_RATE * rate) {
     const busy = eventLoopBusy === null ? '' : ` with the event loop busy ${percent(eventLoopBusy)}`;
     return `the --rate of ${rate} uploads/s asked for: the pipeline kept up${busy}`;
   }

@@ -114,11 +114,12 @@ export class EventSourcePoller {
     }
   }
 
+  /** One ReceiveMessage of at most `max` (at most 10) messages. */
   async #receive(max: number, waitSeconds: number): Promise<Message[]> {
     const response = await this.#options.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: this.#options.queueUrl,
-        MaxNumberOfMessages: Math.min(10, max),
+        MaxNumberOfMessages: max,
         WaitTimeSeconds: waitSeconds,
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
@@ -134,14 +135,16 @@ export class EventSourcePoller {
    */
   async #gatherBatch(): Promise<Message[]> {
     const { batchSize, batchingWindowMs } = this.#options;
-    const batch = await this.#receive(batchSize, 1);
+    const firstAsked = Math.min(10, batchSize);
+    const batch = await this.#receive(firstAsked, 1);
     const deadline = Date.now() + batchingWindowMs;
-    let lastFull = batch.length === Math.min(10, batchSize);
+    let lastFull = batch.length === firstAsked;
     while (batch.length > 0 && batch.length < batchSize && !this.#abort.signal.aborted) {
       if (!lastFull && Date.now() >= deadline) break;
-      const more = await this.#receive(batchSize - batch.length, 0);
+      const asked = Math.min(10, batchSize - batch.length);
+      const more = await this.#receive(asked, 0);
       batch.push(...more);
-      lastFull = more.length === Math.min(10, batchSize - (batch.length - more.length));
+      lastFull = more.length === asked;
       if (more.length === 0)
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(50, deadline - Date.now()))));
     }

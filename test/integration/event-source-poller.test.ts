@@ -1,10 +1,10 @@
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsCallCounter } from '../../loadtest/aws-call-counter.js';
 import { EventSourcePoller } from '../../src/local/event-source-poller.js';
 import { createQueues, DEFAULT_RESOURCE_NAMES, type QueueRef } from '../../src/local/resources.js';
-import { type LocalStack, localCredentials, startLocalStack } from '../../src/local/stack.js';
+import { type LocalStack, localClients, startLocalStack } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
 import { queueDepth } from '../../src/tools/dlq-operations.js';
 
@@ -18,11 +18,7 @@ afterAll(async () => {
 
 /** An SQS client of its own, its calls counted. */
 function countedSqs(): { sqs: SQSClient; receives: () => number } {
-  const sqs = new SQSClient({
-    region: stack.description.region,
-    credentials: localCredentials(),
-    endpoint: stack.description.endpoints.sqs,
-  });
+  const { sqs } = localClients(stack.description);
   const calls = new AwsCallCounter();
   calls.attach(sqs);
   return { sqs, receives: () => calls.snapshot()['SQS.ReceiveMessage'] ?? 0 };

@@ -1,18 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** `npm start` run as a child process, as a user runs it, with its state in a fresh directory. */
 export interface NpmStart {
-  readonly child: ChildProcess;
-  /** Where it writes `stack.json` and `worker-metrics.ndjson`. */
-  readonly stateDir: string;
+  /** Its `stack.json`; `worker-metrics.ndjson` is beside it. */
   readonly stackFile: string;
   /** Everything it printed so far, stdout and stderr. */
   output(): string;
-  /** Resolves with the exit code once it exited. */
-  readonly exited: Promise<number | null>;
   /** Ctrl-C, then the exit code. */
   interrupt(): Promise<number | null>;
   /** Kills it if it still runs (for `afterAll`). */
@@ -38,11 +34,8 @@ export function spawnNpmStart(args: readonly string[]): NpmStart {
   child.stderr?.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
-    child,
-    stateDir,
     stackFile: join(stateDir, 'stack.json'),
     output: () => output,
-    exited,
     interrupt: () => {
       child.kill('SIGINT');
       return exited;
