@@ -57,6 +57,72 @@ function optionalInteger(env: Env, name: string, min: number, max: number): numb
   return value;
 }
 
+/** RFC 9110 token characters: what a media type's type and subtype are made of. */
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const MEDIA_RANGE = new RegExp(`^${TOKEN}/${TOKEN}$`);
+
+/**
+ * Checks one `ALLOWED_CONTENT_TYPES` entry: `type/subtype` or `type/*`, without parameters.
+ * Validation compares media types only, so an entry that could never match is a mistake to report.
+ *
+ * @returns why the entry is unusable, or `undefined` when it is fine
+ */
+export function contentTypeEntryProblem(entry: string): string | undefined {
+  if (entry.includes(';')) {
+    return `"${entry}" has parameters; objects are matched on the media type alone, so write "${entry.split(';')[0]?.trim()}"`;
+  }
+  if (entry.startsWith('*/')) {
+    return `"${entry}" would match nothing in a list of allowed types; leave the variable unset to accept any type`;
+  }
+  if (!MEDIA_RANGE.test(entry)) return `"${entry}" is not a media type like "image/png" or "image/*"`;
+  const [, subtype] = entry.split('/');
+  if (subtype !== '*' && subtype?.includes('*')) {
+    return `"${entry}" uses "*" inside a subtype; only a whole "type/*" is a wildcard`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks one `BLOCKED_EXTENSIONS` entry (after a leading dot is dropped): letters, digits and inner
+ * dots (`tar.gz`). Patterns such as `*.exe` are not globs here and would block nothing.
+ *
+ * @returns why the entry is unusable, or `undefined` when it is fine
+ */
+export function extensionEntryProblem(entry: string): string | undefined {
+  if (/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(entry)) return undefined;
+  const suggestion = entry.replace(/^[*.]+/, '');
+  return `"${entry}" is not an extension like "exe" or "tar.gz"${suggestion && suggestion !== entry ? `; write "${suggestion}"` : ''}`;
+}
+
+/**
+ * Checks a bucket name against S3's naming rules (general purpose buckets).
+ *
+ * @returns why the name is unusable, or `undefined` when it is fine
+ * @example bucketNameProblem('s3://photos') // 'write the bucket name alone, not a URI: "photos"'
+ */
+export function bucketNameProblem(name: string): string | undefined {
+  if (/^[a-z0-9]+:\/\//i.test(name)) {
+    return `"${name}" is a URI; write the bucket name alone: "${name.replace(/^[a-z0-9]+:\/\//i, '').split('/')[0]}"`;
+  }
+  if (name.length < 3 || name.length > 63) return `"${name}" must be 3 to 63 characters long`;
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
+    return `"${name}" may hold only lower-case letters, digits, dots and hyphens, and must begin and end with a letter or digit`;
+  }
+  if (name.includes('..')) return `"${name}" must not hold two dots in a row`;
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return `"${name}" must not look like an IP address`;
+  return undefined;
+}
+
+function checked<T extends string | undefined>(
+  name: string,
+  value: T,
+  problem: (value: string) => string | undefined,
+): T {
+  const reason = value === undefined ? undefined : problem(value);
+  if (reason !== undefined) throw new ConfigError(`${name} environment variable: ${reason}`);
+  return value;
+}
+
 function list(env: Env, name: string): string[] | undefined {
   const items = optionalString(env, name)
     ?.split(',')
@@ -72,12 +138,18 @@ function list(env: Env, name: string): string[] | undefined {
  * @throws {ConfigError} naming the first missing or invalid variable
  */
 export function loadConfig(env: Env = process.env): WorkerConfig {
-  const copyDestinationBucket = optionalString(env, CONFIG_ENV.copyDestinationBucket);
+  const copyDestinationBucket = checked(
+    CONFIG_ENV.copyDestinationBucket,
+    optionalString(env, CONFIG_ENV.copyDestinationBucket),
+    bucketNameProblem,
+  );
   const retentionDays = optionalInteger(env, CONFIG_ENV.retentionDays, 1, 36_500);
   const maxObjectBytes = optionalInteger(env, CONFIG_ENV.maxObjectBytes, 1, Number.MAX_SAFE_INTEGER);
-  const allowedContentTypes = list(env, CONFIG_ENV.allowedContentTypes);
-  const blockedExtensions = list(env, CONFIG_ENV.blockedExtensions)?.map((ext) =>
-    ext.replace(/^\./, '').toLowerCase(),
+  const allowedContentTypes = list(env, CONFIG_ENV.allowedContentTypes)?.map((entry) =>
+    checked(CONFIG_ENV.allowedContentTypes, entry, contentTypeEntryProblem).toLowerCase(),
+  );
+  const blockedExtensions = list(env, CONFIG_ENV.blockedExtensions)?.map((entry) =>
+    checked(CONFIG_ENV.blockedExtensions, entry.replace(/^\.(?=[^.*])/, ''), extensionEntryProblem).toLowerCase(),
   );
   return Object.freeze({
     uploadLogTable: requiredString(env, CONFIG_ENV.uploadLogTable),

@@ -19,6 +19,8 @@ export const MetricName = {
   StaleEventsIgnored: 'StaleEventsIgnored',
   TestEventsSkipped: 'TestEventsSkipped',
   RecordsFailed: 'RecordsFailed',
+  /** Accepted objects recorded without their copy: archived storage class, or no time left to copy. */
+  CopiesSkipped: 'CopiesSkipped',
   IngestLatency: 'IngestLatency',
 } as const;
 

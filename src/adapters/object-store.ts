@@ -1,4 +1,13 @@
-import { CopyObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  type S3Client,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import { copyParts, MAX_SINGLE_COPY_BYTES } from '../core/copy-plan.js';
 
 /** One object, or one version of it. */
 export interface ObjectRef {
@@ -13,30 +22,85 @@ export interface ObjectHead {
   readonly eTag?: string;
   readonly size?: number;
   readonly contentType?: string;
+  /** The version HeadObject answered for, in a versioned bucket (never `"null"`). */
+  readonly versionId?: string;
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-/** A copy of one object's content, made only if the source still has the expected eTag. */
+/**
+ * A copy of an object's **current** content, made only if that content still has the expected
+ * eTag. Copying the current version (never a named older one) is what keeps the destination at
+ * the source's current content whatever order events arrive in: a late event for an old version
+ * finds another eTag and copies nothing.
+ */
 export interface CopyRequest {
-  readonly source: ObjectRef;
+  readonly source: { readonly bucket: string; readonly key: string };
   readonly ifMatchETag: string;
+  /** Bytes, from the event or HeadObject; above 5 GiB the copy is multipart. */
+  readonly size?: number;
   readonly destinationBucket: string;
   readonly destinationKey: string;
+  /** Epoch milliseconds by which the copy must be done; past it the copy is abandoned. @default none */
+  readonly deadline?: number;
 }
+
+/**
+ * How a copy ended. `source-changed`: the source is gone or holds other content (its own event
+ * will bring the copy up to date). `archived`: the source is in an archive storage class
+ * (S3 Glacier Flexible Retrieval, Deep Archive, archive tiers) and must be restored first.
+ * `out-of-time`: the copy could not finish before the deadline and was abandoned.
+ */
+export type CopyResult = 'copied' | 'source-changed' | 'archived' | 'out-of-time';
 
 /** Reads and copies objects: the worker's only access to S3. */
 export interface ObjectStore {
   /** @returns the object's metadata, or `undefined` when the object (version) no longer exists */
   head(ref: ObjectRef): Promise<ObjectHead | undefined>;
-  /** @returns `source-changed` when the source is gone or no longer has the expected eTag */
-  copy(request: CopyRequest): Promise<'copied' | 'source-changed'>;
+  /** Copies the current content if it still has the expected eTag. Other failures throw. */
+  copy(request: CopyRequest): Promise<CopyResult>;
 }
 
 const stripQuotes = (eTag: string | undefined): string | undefined => eTag?.replace(/^"|"$/g, '');
 
-function httpStatusOf(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+interface AwsErrorShape {
+  name?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
 }
+
+function httpStatusOf(error: unknown): number | undefined {
+  return (error as AwsErrorShape | null)?.$metadata?.httpStatusCode;
+}
+
+function errorCodeOf(error: unknown): string | undefined {
+  const shape = error as AwsErrorShape | null;
+  return shape?.Code ?? shape?.name;
+}
+
+/** The copy answers that mean "the source changed": only these; `NoSuchBucket` and the rest are failures. */
+const SOURCE_CHANGED_CODES = new Set(['PreconditionFailed', 'NoSuchKey', 'NoSuchVersion']);
+/** The copy answers that mean the source must be restored from an archive first. */
+const ARCHIVED_CODES = new Set(['InvalidObjectState', 'ObjectNotInActiveTierError']);
+
+/** Sorts a failed copy's error into a {@link CopyResult}, or `undefined` when it must fail the record. */
+export function classifyCopyError(error: unknown): CopyResult | undefined {
+  const code = errorCodeOf(error);
+  if (code !== undefined && SOURCE_CHANGED_CODES.has(code)) return 'source-changed';
+  if (httpStatusOf(error) === 412) return 'source-changed';
+  if (code !== undefined && ARCHIVED_CODES.has(code)) return 'archived';
+  return undefined;
+}
+
+/** Thrown inside a copy when its deadline passes. */
+class DeadlinePassed extends Error {
+  constructor() {
+    super('copy deadline passed');
+    this.name = 'DeadlinePassed';
+  }
+}
+
+/** How many part copies run at once in a multipart copy. */
+const PART_COPY_CONCURRENCY = 8;
 
 /**
  * {@link ObjectStore} on the AWS SDK's S3 client. A missing object answers 404 only where
@@ -55,6 +119,7 @@ export class S3ObjectStore implements ObjectStore {
         ...(head.ETag !== undefined && { eTag: stripQuotes(head.ETag) }),
         ...(head.ContentLength !== undefined && { size: head.ContentLength }),
         ...(head.ContentType !== undefined && { contentType: head.ContentType }),
+        ...(head.VersionId !== undefined && head.VersionId !== 'null' && { versionId: head.VersionId }),
         metadata: head.Metadata ?? {},
       };
     } catch (error) {
@@ -65,26 +130,102 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async copy(request: CopyRequest): Promise<'copied' | 'source-changed'> {
-    const { source } = request;
-    const versionSuffix = source.versionId ? `?versionId=${encodeURIComponent(source.versionId)}` : '';
+  async copy(request: CopyRequest): Promise<CopyResult> {
+    const abort = new AbortController();
+    const timer =
+      request.deadline === undefined
+        ? undefined
+        : setTimeout(() => abort.abort(new DeadlinePassed()), Math.max(0, request.deadline - Date.now()));
     try {
-      await this.s3.send(
-        new CopyObjectCommand({
-          Bucket: request.destinationBucket,
-          Key: request.destinationKey,
-          CopySource: `${source.bucket}/${encodeURIComponent(source.key)}${versionSuffix}`,
-          CopySourceIfMatch: `"${request.ifMatchETag}"`,
-          MetadataDirective: 'COPY',
-          // Tags are not copied: copying them would need s3:GetObjectTagging and s3:PutObjectTagging too.
-          TaggingDirective: 'REPLACE',
-        }),
-      );
+      if (request.size !== undefined && request.size > MAX_SINGLE_COPY_BYTES) {
+        await this.#multipartCopy(request, request.size, abort.signal);
+      } else {
+        await this.s3.send(
+          new CopyObjectCommand({
+            Bucket: request.destinationBucket,
+            Key: request.destinationKey,
+            CopySource: copySourceOf(request),
+            CopySourceIfMatch: `"${request.ifMatchETag}"`,
+            MetadataDirective: 'COPY',
+            // Tags are not copied: copying them would need s3:GetObjectTagging and s3:PutObjectTagging too.
+            TaggingDirective: 'REPLACE',
+          }),
+          { abortSignal: abort.signal },
+        );
+      }
       return 'copied';
     } catch (error) {
-      const status = httpStatusOf(error);
-      if (status === 412 || status === 404) return 'source-changed';
+      if (abort.signal.aborted && abort.signal.reason instanceof DeadlinePassed) return 'out-of-time';
+      const result = classifyCopyError(error);
+      if (result !== undefined) return result;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * CopyObject refuses sources over 5 GiB: those are copied part by part (UploadPartCopy, several
+   * at once, each with the same If-Match), and the upload is aborted on any failure so no
+   * incomplete upload is left to be billed.
+   */
+  async #multipartCopy(request: CopyRequest, size: number, signal: AbortSignal): Promise<void> {
+    const created = await this.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: request.destinationBucket, Key: request.destinationKey }),
+      { abortSignal: signal },
+    );
+    const uploadId = created.UploadId;
+    if (!uploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+    try {
+      const parts = copyParts(size);
+      const eTags: string[] = new Array(parts.length);
+      let next = 0;
+      const worker = async () => {
+        while (next < parts.length) {
+          const index = next++;
+          const part = parts[index];
+          if (!part) return;
+          if (signal.aborted) throw signal.reason;
+          const answer = await this.s3.send(
+            new UploadPartCopyCommand({
+              Bucket: request.destinationBucket,
+              Key: request.destinationKey,
+              UploadId: uploadId,
+              PartNumber: index + 1,
+              CopySource: copySourceOf(request),
+              CopySourceIfMatch: `"${request.ifMatchETag}"`,
+              CopySourceRange: `bytes=${part.first}-${part.last}`,
+            }),
+            { abortSignal: signal },
+          );
+          eTags[index] = answer.CopyPartResult?.ETag ?? '';
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PART_COPY_CONCURRENCY, parts.length) }, worker));
+      await this.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: request.destinationBucket,
+          Key: request.destinationKey,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: eTags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })) },
+        }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      // Not under the deadline's signal: the abort must be sent even when time ran out.
+      await this.s3.send(
+        new AbortMultipartUploadCommand({
+          Bucket: request.destinationBucket,
+          Key: request.destinationKey,
+          UploadId: uploadId,
+        }),
+      );
       throw error;
     }
   }
+}
+
+/** `bucket/url-encoded-key`: the current version, never a named one (see {@link CopyRequest}). */
+function copySourceOf(request: CopyRequest): string {
+  return `${request.source.bucket}/${encodeURIComponent(request.source.key)}`;
 }

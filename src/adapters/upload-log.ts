@@ -1,13 +1,33 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { STATE_SK, type StateChange, type UploadRow } from '../core/log-items.js';
+import {
+  type PreviousState,
+  STATE_SK,
+  type StateChange,
+  type StateOutcome,
+  type UploadRow,
+} from '../core/log-items.js';
+
+/** What applying a state change did, and the copy bookkeeping the row held before it. */
+export interface StateResult {
+  readonly outcome: StateOutcome;
+  readonly previous?: PreviousState;
+}
 
 /** Writes to the upload log: the worker's only access to the log table. */
 export interface UploadLog {
   /** Writes the row unless one with the same key exists. @returns `exists` for a duplicate */
   putUploadRow(row: UploadRow): Promise<'created' | 'exists'>;
-  /** Applies the change only if its sequencer is not older than the stored one. @returns `stale` when older */
-  advanceState(change: StateChange): Promise<'advanced' | 'stale'>;
+  /**
+   * Applies the change only if its sequencer is not older than the stored one: `stale` when
+   * older, `unchanged` when it is the stored event again, `advanced` when newer.
+   */
+  advanceState(change: StateChange): Promise<StateResult>;
+  /**
+   * Records that the content of the state with `sequencerKey` was copied to `copiedTo`, unless
+   * the state row has moved on to a newer event meanwhile.
+   */
+  markCopied(pk: string, sequencerKey: string, copiedTo: string): Promise<void>;
 }
 
 /** State-row attributes that a removal clears because a deleted object has none. */
@@ -42,7 +62,7 @@ export class DynamoDbUploadLog implements UploadLog {
     }
   }
 
-  async advanceState(change: StateChange): Promise<'advanced' | 'stale'> {
+  async advanceState(change: StateChange): Promise<StateResult> {
     const names: Record<string, string> = {
       '#status': 'status',
       '#sequencer': 'sequencer',
@@ -70,8 +90,14 @@ export class DynamoDbUploadLog implements UploadLog {
         sets.push(`#${attribute} = :${attribute}`);
       }
     }
+    if (change.copiedTo !== undefined) {
+      // The copy was made for this very state: later deliveries find it up to date.
+      Object.assign(names, { '#copiedTo': 'copiedTo', '#copiedSequencerKey': 'copiedSequencerKey' });
+      values[':copiedTo'] = change.copiedTo;
+      sets.push('#copiedTo = :copiedTo', '#copiedSequencerKey = :sequencerKey');
+    }
     try {
-      await this.#documents.send(
+      const answer = await this.#documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: change.pk, sk: STATE_SK },
@@ -81,11 +107,42 @@ export class DynamoDbUploadLog implements UploadLog {
           ConditionExpression: 'attribute_not_exists(#sequencerKey) OR #sequencerKey <= :sequencerKey',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
+          // The old row, at no extra cost: it tells a redelivery from a newer event, and whether
+          // the stored state's copy was made.
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return 'advanced';
+      const old = answer.Attributes ?? {};
+      const previous: PreviousState = {
+        ...(typeof old.sequencerKey === 'string' && { sequencerKey: old.sequencerKey }),
+        ...(typeof old.copiedSequencerKey === 'string' && { copiedSequencerKey: old.copiedSequencerKey }),
+      };
+      return { outcome: previous.sequencerKey === change.sequencerKey ? 'unchanged' : 'advanced', previous };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'stale';
+      if (error instanceof ConditionalCheckFailedException) return { outcome: 'stale' };
+      throw error;
+    }
+  }
+
+  async markCopied(pk: string, sequencerKey: string, copiedTo: string): Promise<void> {
+    try {
+      await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk, sk: STATE_SK },
+          UpdateExpression: 'SET #copiedTo = :copiedTo, #copiedSequencerKey = :sequencerKey',
+          ConditionExpression: '#sequencerKey = :sequencerKey',
+          ExpressionAttributeNames: {
+            '#copiedTo': 'copiedTo',
+            '#copiedSequencerKey': 'copiedSequencerKey',
+            '#sequencerKey': 'sequencerKey',
+          },
+          ExpressionAttributeValues: { ':copiedTo': copiedTo, ':sequencerKey': sequencerKey },
+        }),
+      );
+    } catch (error) {
+      // A newer event owns the state row now; its own handling brings the copy up to date.
+      if (error instanceof ConditionalCheckFailedException) return;
       throw error;
     }
   }

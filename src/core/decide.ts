@@ -14,20 +14,37 @@ export type ObjectVerdict =
   | { readonly status: 'REJECTED' | 'GONE'; readonly reason: string };
 
 /**
+ * True when HeadObject's answer describes the content this event announced: the event's own
+ * version was asked for, or the current content still has the event's eTag. Only then may the
+ * row take its content type and metadata from it (an overwritten object's HeadObject shows the
+ * newer content's).
+ */
+export function describesEventContent(event: CreatedObjectEvent, facts: ObjectFacts | undefined): boolean {
+  if (!facts) return false;
+  return event.versionId !== undefined || facts.eTag === undefined || facts.eTag === event.eTag;
+}
+
+/**
  * Decides what the event's content is: gone (deleted or overwritten before we looked),
  * rejected by a validation rule, or accepted.
  *
- * @param facts - what HeadObject returned, `undefined` when the object no longer exists
+ * @param facts - what HeadObject returned (for the event's version when it has one), `undefined`
+ *   when the object or version no longer exists
  */
 export function judgeObject(
   event: CreatedObjectEvent,
   facts: ObjectFacts | undefined,
   rules: ValidationRules,
 ): ObjectVerdict {
-  if (!facts) return { status: 'GONE', reason: 'object no longer exists' };
+  if (!facts) {
+    return {
+      status: 'GONE',
+      reason: event.versionId === undefined ? 'object no longer exists' : 'version no longer exists',
+    };
+  }
   // Without a versionId, HeadObject sees the newest content; if that is not this event's, the
   // content this event announced is already gone and the newer upload has its own event.
-  if (event.versionId === undefined && facts.eTag !== undefined && facts.eTag !== event.eTag) {
+  if (!describesEventContent(event, facts)) {
     return {
       status: 'GONE',
       reason: `object was overwritten (now eTag ${facts.eTag}) before it was processed`,
@@ -39,9 +56,4 @@ export function judgeObject(
     ...(facts.contentType !== undefined && { contentType: facts.contentType }),
   });
   return verdict.accepted ? { status: 'ACCEPTED' } : { status: 'REJECTED', reason: verdict.reason };
-}
-
-/** Key of an accepted object's copy: the source bucket's name, then the key, so buckets never collide. */
-export function copyDestinationKey(event: CreatedObjectEvent): string {
-  return `${event.bucket}/${event.key}`;
 }

@@ -183,7 +183,10 @@ function checkedEvent(where: string, raw: UncheckedEvent): ObjectEvent {
   ) {
     throw new MalformedMessageError(`${where} has an invalid size`);
   }
-  const versionId = optionalString(raw.versionId);
+  // A bucket with versioning suspended writes the version "null": that is no version at all, and
+  // treating it as one would address a version that HeadObject and CopyObject cannot name.
+  const rawVersionId = optionalString(raw.versionId);
+  const versionId = rawVersionId === 'null' ? undefined : rawVersionId;
   const uploader = optionalString(raw.uploader);
   const sourceIp = optionalString(raw.sourceIp);
   return {

@@ -162,19 +162,68 @@ export interface StateChange {
   readonly sequencerKey: string;
   readonly eventTime: string;
   readonly updatedAt: string;
+  /**
+   * `s3://bucket/key` of a copy of this state's content made while handling the event; recorded
+   * with `copiedSequencerKey` so later deliveries know the copy is up to date.
+   */
+  readonly copiedTo?: string;
 }
 
-/** Builds the state change for any object event: PRESENT for creations, DELETED for removals. */
-export function buildStateChange(event: ObjectEvent, now: number): StateChange {
+/** What S3 says an object is now, as far as a state row needs it. */
+export interface CurrentObject {
+  readonly eTag?: string;
+  readonly size?: number;
+  readonly versionId?: string;
+}
+
+/**
+ * Builds the state change for an object event. A creation makes the object PRESENT with the
+ * event's content. A removal makes it what S3 says now: in a versioned bucket, deleting one
+ * version or a delete marker may leave (or restore) a current version, so `current` (HeadObject
+ * without a version, after the removal) decides; `undefined` means nothing is current: DELETED.
+ *
+ * @param current - for removals only: the object's current version, if any
+ */
+export function buildStateChange(event: ObjectEvent, now: number, current?: CurrentObject): StateChange {
+  const content: CurrentObject | undefined = event.kind === 'created' ? event : current;
   return {
     pk: objectPk(event.bucket, event.key),
-    status: event.kind === 'created' ? 'PRESENT' : 'DELETED',
-    ...(event.eTag !== undefined && { eTag: event.eTag }),
-    ...(event.size !== undefined && { size: event.size }),
-    ...(event.versionId !== undefined && { versionId: event.versionId }),
+    status: content ? 'PRESENT' : 'DELETED',
+    ...(content?.eTag !== undefined && { eTag: content.eTag }),
+    ...(content?.size !== undefined && { size: content.size }),
+    ...(content?.versionId !== undefined && { versionId: content.versionId }),
     sequencer: event.sequencer,
     sequencerKey: sequencerOrderKey(event.sequencer),
     eventTime: event.eventTime,
     updatedAt: new Date(now).toISOString(),
   };
+}
+
+/** A removal after which S3 can have no current version: a delete marker now hides the object. */
+export function removalLeavesNothing(event: ObjectEvent): boolean {
+  return event.eventName === 'ObjectRemoved:DeleteMarkerCreated';
+}
+
+/** How a state change went: a newer state, the same event again, or an older event ignored. */
+export type StateOutcome = 'advanced' | 'unchanged' | 'stale';
+
+/** The state row's copy bookkeeping before a change, from the write that applied it. */
+export interface PreviousState {
+  readonly sequencerKey?: string;
+  /** `sequencerKey` of the state whose content was last copied to the destination. */
+  readonly copiedSequencerKey?: string;
+}
+
+/**
+ * Whether the copy destination must be brought up to the state this event left: the event is the
+ * object's newest (not stale), the object is present, and no copy of that very state is recorded,
+ * neither by this delivery nor by an earlier one.
+ */
+export function copyNeedsSync(
+  change: StateChange,
+  outcome: StateOutcome,
+  previous: PreviousState | undefined,
+): boolean {
+  if (outcome === 'stale' || change.status !== 'PRESENT' || change.copiedTo !== undefined) return false;
+  return previous?.copiedSequencerKey !== change.sequencerKey;
 }

@@ -9,6 +9,7 @@ import type { UploadLog } from '../adapters/upload-log.js';
 import type { WorkerConfig } from '../config.js';
 import type { CreatedObjectEvent } from '../core/types.js';
 import { logger as defaultLogger, IngestMetrics } from '../observability.js';
+import { createCopySync } from './copy-sync.js';
 import { ingestObject } from './ingest-object.js';
 import { KeyedSerializer } from './keyed-serializer.js';
 import { createRecordHandler, type Execution } from './record-handler.js';
@@ -66,12 +67,23 @@ export function createWorkerHandler(deps: WorkerDependencies): WorkerHandler {
   };
   const ingest = makeIdempotent(
     async (_idempotencyKey: string, event: CreatedObjectEvent, execution: Execution) => {
-      execution.ran = true;
-      return ingestObject(event, ports, settings);
+      const outcome = await ingestObject(event, ports, settings, execution);
+      execution.outcome = outcome;
+      return outcome;
     },
     { persistenceStore, config: idempotencyConfig, keyPrefix: IDEMPOTENCY_KEY_PREFIX, dataIndexArgument: 0 },
   );
-  const recordDeps = { ingest, log: deps.log, metrics, logger, now };
+  const recordDeps = {
+    ingest,
+    objects: deps.objects,
+    log: deps.log,
+    ...(config.copyDestinationBucket !== undefined && {
+      copySync: createCopySync(deps.objects, deps.log, config.copyDestinationBucket, config.validation),
+    }),
+    metrics,
+    logger,
+    now,
+  };
 
   return async (event, context) => {
     // In-progress idempotency records expire with this invocation, so a crash frees them.

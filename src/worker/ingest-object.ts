@@ -1,6 +1,7 @@
-import type { ObjectStore } from '../adapters/object-store.js';
+import type { CopyResult, ObjectStore } from '../adapters/object-store.js';
 import type { UploadLog } from '../adapters/upload-log.js';
-import { copyDestinationKey, judgeObject } from '../core/decide.js';
+import { copyDestinationKey } from '../core/copy-plan.js';
+import { describesEventContent, judgeObject } from '../core/decide.js';
 import { buildUploadRow, type IngestDecision, type UploadRowOptions } from '../core/log-items.js';
 import type { CreatedObjectEvent, UploadStatus } from '../core/types.js';
 import type { ValidationRules } from '../core/validation.js';
@@ -20,14 +21,57 @@ export interface IngestPorts {
   readonly now: () => number;
 }
 
+/** Why an accepted object has no copy, when the copy itself could not be made. */
+export type CopySkipped = 'archived' | 'out-of-time';
+
 /** What the idempotent step did; stored in the idempotency record, so it stays small and JSON. */
 export interface IngestOutcome {
   readonly status: UploadStatus;
   readonly reason?: string;
   readonly copiedTo?: string;
+  readonly copySkipped?: CopySkipped;
   /** False when the upload row already existed: a duplicate. */
   readonly written: boolean;
   readonly ingestLatencyMs: number;
+  /** The SQS message whose handling did the work, so its own redelivery is not counted again. */
+  readonly messageId?: string;
+}
+
+/** What one call of the step knows beyond the event. */
+export interface IngestCall {
+  readonly messageId?: string;
+  /** Epoch milliseconds by which a copy must finish. @default no limit */
+  readonly copyDeadline?: number;
+}
+
+/** Row text for an accepted object that was not copied, by copy result. */
+const NOT_COPIED: Record<Exclude<CopyResult, 'copied'>, string> = {
+  'source-changed': 'not copied: no longer the current version (the copy follows the current version)',
+  archived: 'not copied: the object is in an archive storage class; restore it, then copy it (see README)',
+  'out-of-time': 'not copied: the copy did not finish within the function timeout (see README)',
+};
+
+/**
+ * Copies an accepted object's current content to the destination if it still has `eTag`.
+ *
+ * @returns the copy's result and where it went
+ */
+export async function copyCurrentContent(
+  target: { readonly bucket: string; readonly key: string; readonly eTag: string; readonly size?: number },
+  objects: ObjectStore,
+  destinationBucket: string,
+  deadline?: number,
+): Promise<{ result: CopyResult; copiedTo: string }> {
+  const destinationKey = copyDestinationKey(target);
+  const result = await objects.copy({
+    source: { bucket: target.bucket, key: target.key },
+    ifMatchETag: target.eTag,
+    ...(target.size !== undefined && { size: target.size }),
+    destinationBucket,
+    destinationKey,
+    ...(deadline !== undefined && { deadline }),
+  });
+  return { result, copiedTo: `s3://${destinationBucket}/${destinationKey}` };
 }
 
 /**
@@ -39,35 +83,43 @@ export async function ingestObject(
   event: CreatedObjectEvent,
   ports: IngestPorts,
   settings: IngestSettings,
+  call: IngestCall = {},
 ): Promise<IngestOutcome> {
-  const ref = {
+  const head = await ports.objects.head({
     bucket: event.bucket,
     key: event.key,
     ...(event.versionId && { versionId: event.versionId }),
-  };
-  const head = await ports.objects.head(ref);
+  });
   const verdict = judgeObject(event, head, settings.validation);
   let decision: IngestDecision =
     verdict.status === 'ACCEPTED' ? { status: 'STORED' } : { status: verdict.status, reason: verdict.reason };
+  let copySkipped: CopySkipped | undefined;
   if (decision.status === 'STORED' && settings.copyDestinationBucket) {
-    const destinationKey = copyDestinationKey(event);
-    const copied = await ports.objects.copy({
-      source: ref,
-      ifMatchETag: event.eTag,
-      destinationBucket: settings.copyDestinationBucket,
-      destinationKey,
-    });
-    decision =
-      copied === 'copied'
-        ? { status: 'STORED', copiedTo: `s3://${settings.copyDestinationBucket}/${destinationKey}` }
-        : { status: 'GONE', reason: 'object changed or was deleted before it could be copied' };
+    const { result, copiedTo } = await copyCurrentContent(
+      { ...event, ...(event.size === undefined && head?.size !== undefined && { size: head.size }) },
+      ports.objects,
+      settings.copyDestinationBucket,
+      call.copyDeadline,
+    );
+    if (result === 'copied') {
+      decision = { status: 'STORED', copiedTo };
+    } else if (result === 'source-changed' && event.versionId === undefined) {
+      // Unversioned: the content HeadObject just saw was overwritten or deleted since.
+      decision = { status: 'GONE', reason: 'object changed or was deleted before it could be copied' };
+    } else {
+      // The version exists and passed validation; only its copy is missing, and the reason says why.
+      decision = { status: 'STORED', reason: NOT_COPIED[result] };
+      if (result !== 'source-changed') copySkipped = result;
+    }
   }
+  // Content type and metadata only from a HeadObject that saw this event's content.
+  const own = describesEventContent(event, head) ? head : undefined;
   const row = buildUploadRow(
     event,
     {
       ...decision,
-      ...(head?.contentType !== undefined && { contentType: head.contentType }),
-      ...(head && { metadata: head.metadata }),
+      ...(own?.contentType !== undefined && { contentType: own.contentType }),
+      ...(own && { metadata: own.metadata }),
     },
     ports.now(),
     settings.rowOptions,
@@ -77,7 +129,9 @@ export async function ingestObject(
     status: row.status,
     ...(row.reason !== undefined && { reason: row.reason }),
     ...(row.copiedTo !== undefined && { copiedTo: row.copiedTo }),
+    ...(copySkipped !== undefined && { copySkipped }),
     written,
     ingestLatencyMs: row.ingestLatencyMs,
+    ...(call.messageId !== undefined && { messageId: call.messageId }),
   };
 }

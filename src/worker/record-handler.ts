@@ -1,16 +1,28 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SQSRecord } from 'aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
+import type { ObjectStore } from '../adapters/object-store.js';
 import type { UploadLog } from '../adapters/upload-log.js';
 import { parseMessageBody } from '../core/envelope.js';
-import { buildStateChange, idempotencyKeyOf, objectPk } from '../core/log-items.js';
+import {
+  buildStateChange,
+  copyNeedsSync,
+  idempotencyKeyOf,
+  objectPk,
+  removalLeavesNothing,
+  type StateChange,
+} from '../core/log-items.js';
 import type { CreatedObjectEvent, ObjectEvent } from '../core/types.js';
 import type { IngestMetrics } from '../observability.js';
-import type { IngestOutcome } from './ingest-object.js';
+import type { CopySync } from './copy-sync.js';
+import type { IngestCall, IngestOutcome } from './ingest-object.js';
 import type { KeyedSerializer } from './keyed-serializer.js';
 
-/** Set by the step when it really runs, so that a stored result can be told from a fresh one. */
-export interface Execution {
-  ran: boolean;
+/**
+ * One call of the idempotent step. The step sets `outcome` when it really runs, before Powertools
+ * saves its result, so a fresh result can be told from a stored one even when that save fails.
+ */
+export interface Execution extends IngestCall {
+  outcome?: IngestOutcome;
 }
 
 /**
@@ -27,13 +39,30 @@ export type IdempotentIngest = (
 /** What one record's handling needs. */
 export interface RecordHandlerDependencies {
   readonly ingest: IdempotentIngest;
+  readonly objects: ObjectStore;
   readonly log: UploadLog;
+  /** Brings the copy destination up to an object's current content; absent without a destination. */
+  readonly copySync?: CopySync;
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
   readonly now: () => number;
 }
 
 type LogKeys = { messageId: string; objectUri?: string };
+
+/** Time kept back from the function's remaining time for writing rows after a long copy. */
+export function copyDeadlineOf(context: Context | undefined, now: number): number | undefined {
+  if (!context) return undefined;
+  const remaining = context.getRemainingTimeInMillis();
+  return now + remaining - Math.max(2_000, remaining * 0.1);
+}
+
+/** Where one delivery of a record stands: its message, and whether SQS delivered it before. */
+interface Delivery {
+  readonly messageId: string;
+  readonly redelivered: boolean;
+  readonly copyDeadline?: number;
+}
 
 /**
  * Builds the handler of one SQS record for one invocation. It throws whenever the record must
@@ -45,9 +74,15 @@ type LogKeys = { messageId: string; objectUri?: string };
 export function createRecordHandler(
   deps: RecordHandlerDependencies,
   serializer: KeyedSerializer,
-): (record: SQSRecord) => Promise<void> {
-  return async (record) => {
+): (record: SQSRecord, context?: Context) => Promise<void> {
+  return async (record, context) => {
     const keys: LogKeys = { messageId: record.messageId };
+    const copyDeadline = copyDeadlineOf(context, deps.now());
+    const delivery: Delivery = {
+      messageId: record.messageId,
+      redelivered: Number(record.attributes?.ApproximateReceiveCount ?? '1') > 1,
+      ...(copyDeadline !== undefined && { copyDeadline }),
+    };
     try {
       const message = parseMessageBody(record.body);
       if (message.type === 'test-event') {
@@ -58,7 +93,11 @@ export function createRecordHandler(
       // In message order: a message may hold several events for the same key.
       for (const event of message.events) {
         keys.objectUri = objectPk(event.bucket, event.key);
-        await handleObjectEvent(event, deps, serializer, keys);
+        if (event.kind === 'created' && event.eTag !== undefined) {
+          await handleCreated({ ...event, kind: 'created', eTag: event.eTag }, deps, serializer, delivery, keys);
+        } else {
+          await handleRemoved(event, deps, delivery, keys);
+        }
       }
     } catch (error) {
       deps.metrics.count('RecordsFailed');
@@ -77,43 +116,117 @@ export function createRecordHandler(
   };
 }
 
-async function handleObjectEvent(
-  event: ObjectEvent,
+async function handleCreated(
+  event: CreatedObjectEvent,
   deps: RecordHandlerDependencies,
   serializer: KeyedSerializer,
+  delivery: Delivery,
   keys: LogKeys,
 ): Promise<void> {
-  if (event.kind === 'created' && event.eTag !== undefined) {
-    const created: CreatedObjectEvent = { ...event, kind: 'created', eTag: event.eTag };
-    const idempotencyKey = idempotencyKeyOf(created);
-    const execution: Execution = { ran: false };
-    const outcome = await serializer.run(idempotencyKey, () =>
-      deps.ingest(idempotencyKey, created, execution),
-    );
-    countOutcome(outcome, execution, deps, keys);
+  const idempotencyKey = idempotencyKeyOf(event);
+  const execution: Execution = {
+    messageId: delivery.messageId,
+    ...(delivery.copyDeadline !== undefined && { copyDeadline: delivery.copyDeadline }),
+  };
+  let outcome: IngestOutcome;
+  try {
+    outcome = await serializer.run(idempotencyKey, () => deps.ingest(idempotencyKey, event, execution));
+  } finally {
+    // Counted when the row is written, even if saving the idempotency record then fails: the
+    // retry finds the row and must not be the only count, nor count it as a duplicate.
+    if (execution.outcome?.written) countNewRow(execution.outcome, deps, keys);
   }
-  const state = await deps.log.advanceState(buildStateChange(event, deps.now()));
-  if (state === 'stale') {
+  // This message already did the work on an earlier receive (another record of it failed, or the
+  // idempotency record could not be saved): nothing new happened, so nothing is counted again.
+  const ownRetry = execution.outcome
+    ? !execution.outcome.written && delivery.redelivered
+    : outcome.messageId === delivery.messageId;
+  if (!execution.outcome?.written && !ownRetry) {
+    deps.metrics.count('DuplicatesSkipped');
+    deps.logger.debug('duplicate event skipped', keys);
+  }
+
+  const copiedNow = execution.outcome?.copiedTo;
+  const change = {
+    ...buildStateChange(event, deps.now()),
+    ...(copiedNow !== undefined && { copiedTo: copiedNow }),
+  };
+  const state = await deps.log.advanceState(change);
+  if (state.outcome === 'stale' && !ownRetry) {
     deps.metrics.count('StaleEventsIgnored');
     deps.logger.info('older event ignored for the state row', { ...keys, sequencer: event.sequencer });
-  } else if (event.kind === 'removed') {
-    deps.metrics.count('ObjectsRemoved');
-    deps.logger.info('object removed', { ...keys, eventName: event.eventName });
+  }
+  // A step that ran has just tried the copy with what S3 holds now; a stored result has not: the
+  // content may have come back (A, B, A again; or A re-uploaded after it was recorded GONE).
+  if (deps.copySync && !execution.outcome && outcome.status !== 'REJECTED') {
+    if (copyNeedsSync(change, state.outcome, state.previous)) {
+      await syncCopy(deps.copySync, change, event, outcome.status === 'STORED', delivery, deps, keys);
+    }
   }
 }
 
-function countOutcome(
-  outcome: IngestOutcome,
-  execution: Execution,
+async function handleRemoved(
+  event: ObjectEvent,
   deps: RecordHandlerDependencies,
+  delivery: Delivery,
   keys: LogKeys,
-): void {
-  if (!execution.ran || !outcome.written) {
-    deps.metrics.count('DuplicatesSkipped');
-    deps.logger.debug('duplicate event skipped', keys);
+): Promise<void> {
+  // In a versioned bucket, removing one version or a delete marker can leave or restore a current
+  // version: ask S3 what is current now instead of assuming the object is gone.
+  const current = removalLeavesNothing(event)
+    ? undefined
+    : await deps.objects.head({ bucket: event.bucket, key: event.key });
+  const change = buildStateChange(event, deps.now(), current);
+  const state = await deps.log.advanceState(change);
+  if (state.outcome === 'stale') {
+    deps.metrics.count('StaleEventsIgnored');
+    deps.logger.info('older event ignored for the state row', { ...keys, sequencer: event.sequencer });
     return;
   }
+  if (state.outcome === 'unchanged') return;
+  if (change.status === 'DELETED') {
+    deps.metrics.count('ObjectsRemoved');
+    deps.logger.info('object removed', { ...keys, eventName: event.eventName });
+    return;
+  }
+  deps.logger.info('a version was removed; the object is still present', {
+    ...keys,
+    eventName: event.eventName,
+    versionId: change.versionId,
+  });
+  if (deps.copySync && change.eTag !== undefined && copyNeedsSync(change, state.outcome, state.previous)) {
+    await syncCopy(
+      deps.copySync,
+      change,
+      { bucket: event.bucket, key: event.key, eTag: change.eTag, ...(change.size !== undefined && { size: change.size }) },
+      false,
+      delivery,
+      deps,
+      keys,
+    );
+  }
+}
+
+async function syncCopy(
+  copySync: CopySync,
+  change: StateChange,
+  target: { bucket: string; key: string; eTag: string; size?: number },
+  knownAccepted: boolean,
+  delivery: Delivery,
+  deps: RecordHandlerDependencies,
+  keys: LogKeys,
+): Promise<void> {
+  const result = await copySync(target, change.sequencerKey, knownAccepted, delivery.copyDeadline);
+  if (result === 'archived' || result === 'out-of-time') deps.metrics.count('CopiesSkipped');
+  deps.logger.info('copy brought up to the current version', { ...keys, result });
+}
+
+function countNewRow(outcome: IngestOutcome, deps: RecordHandlerDependencies, keys: LogKeys): void {
   deps.metrics.latency(outcome.ingestLatencyMs);
+  if (outcome.copySkipped) {
+    deps.metrics.count('CopiesSkipped');
+    deps.logger.warn('object recorded without its copy', { ...keys, reason: outcome.reason });
+  }
   if (outcome.status === 'STORED') {
     deps.metrics.count('ObjectsIngested');
     deps.logger.debug('object ingested', { ...keys, copiedTo: outcome.copiedTo });

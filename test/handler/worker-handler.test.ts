@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../src/adapters/object-store.js';
 import { DynamoDbUploadLog } from '../../src/adapters/upload-log.js';
@@ -115,10 +115,12 @@ describe('worker handler', () => {
     expect(fake.s3.commandCalls(HeadObjectCommand)).toHaveLength(1);
   });
 
-  it('counts a redelivery in a later invocation as a duplicate, not a new row', async () => {
+  it('counts a duplicate notification in a later invocation as a duplicate, not a new row', async () => {
     fake.putObject('uploads', 'photos/cat.jpg', { eTag: '9b2cf535f27731c974343645a3985328', size: 2048 });
     await run(loadEvent('put'));
-    const again = await run(loadEvent('put'));
+    // S3 sent the notification twice: the same body in another SQS message.
+    const duplicate = loadEvent('put');
+    const again = await run(sqsEvent({ ...(duplicate.Records[0] as SQSRecord), messageId: 'another-message' }));
     expect(again.batchItemFailures).toEqual([]);
     expect(fake.uploadRows()).toHaveLength(1);
     expect(output.metricTotal('DuplicatesSkipped')).toBe(1);
@@ -191,6 +193,7 @@ describe('worker handler', () => {
   it('marks the state DELETED on removal and keeps the upload rows', async () => {
     fake.putObject('uploads', 'photos/cat.jpg', { eTag: '9b2cf535f27731c974343645a3985328', size: 2048 });
     await run(loadEvent('put'));
+    fake.s3Memory.deleteObject('uploads', 'photos/cat.jpg');
     await run(loadEvent('delete'));
     expect(fake.stateOf('uploads', 'photos/cat.jpg')).toMatchObject({
       status: 'DELETED',

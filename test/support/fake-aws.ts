@@ -5,7 +5,15 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CopyObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  S3Client,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -45,11 +53,27 @@ export function installFakeAws() {
   function install(): void {
     s3.on(HeadObjectCommand).callsFake(async (input) => {
       checkFaults(HeadObjectCommand, input);
-      return memory.headObject(input);
+      return memory.s3.headObject(input);
     });
     s3.on(CopyObjectCommand).callsFake(async (input) => {
       checkFaults(CopyObjectCommand, input);
-      return memory.copyObject(input);
+      return memory.s3.copyObject(input);
+    });
+    s3.on(CreateMultipartUploadCommand).callsFake(async (input) => {
+      checkFaults(CreateMultipartUploadCommand, input);
+      return memory.s3.createMultipartUpload(input);
+    });
+    s3.on(UploadPartCopyCommand).callsFake(async (input) => {
+      checkFaults(UploadPartCopyCommand, input);
+      return memory.s3.uploadPartCopy(input);
+    });
+    s3.on(CompleteMultipartUploadCommand).callsFake(async (input) => {
+      checkFaults(CompleteMultipartUploadCommand, input);
+      return memory.s3.completeMultipartUpload(input);
+    });
+    s3.on(AbortMultipartUploadCommand).callsFake(async (input) => {
+      checkFaults(AbortMultipartUploadCommand, input);
+      return memory.s3.abortMultipartUpload(input);
     });
     documents.on(PutCommand).callsFake(async (input) => {
       checkFaults(PutCommand, input);
@@ -58,8 +82,8 @@ export function installFakeAws() {
     });
     documents.on(UpdateCommand).callsFake(async (input) => {
       checkFaults(UpdateCommand, input);
-      memory.updateState(input.Key as Item, input.ExpressionAttributeValues as Item);
-      return {};
+      const old = memory.updateState(input.Key as Item, input.ExpressionAttributeValues as Item);
+      return old && input.ReturnValues === 'ALL_OLD' ? { Attributes: old } : {};
     });
     dynamodb.on(PutItemCommand).callsFake(async (input) => {
       checkFaults(PutItemCommand, input);
@@ -91,7 +115,7 @@ export function installFakeAws() {
     s3,
     dynamodb,
     documents,
-    objects: memory.objects,
+    s3Memory: memory.s3,
     copies: memory.copies,
     logTable: memory.logTable,
     idempotencyTable: memory.idempotencyTable,

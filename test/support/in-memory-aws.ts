@@ -1,18 +1,14 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ObjectStore } from '../../src/adapters/object-store.js';
 import type { UploadLog } from '../../src/adapters/upload-log.js';
+import { classifyCopyError } from '../../src/adapters/object-store.js';
+import { type FakeObject, InMemoryS3 } from './in-memory-s3.js';
+
+export type { FakeObject } from './in-memory-s3.js';
 
 type Item = Record<string, unknown>;
-
-/** A stored object of the in-memory S3. */
-export interface FakeObject {
-  eTag: string;
-  size: number;
-  contentType?: string;
-  metadata?: Record<string, string>;
-}
 
 function conditionFailed(item?: Item): ConditionalCheckFailedException {
   return new ConditionalCheckFailedException({
@@ -22,54 +18,23 @@ function conditionFailed(item?: Item): ConditionalCheckFailedException {
   });
 }
 
-function s3Error(name: string, status: number): S3ServiceException {
-  return new S3ServiceException({
-    name,
-    $fault: 'client',
-    $metadata: { httpStatusCode: status },
-    message: name,
-  });
-}
-
 /**
  * In-memory S3 and DynamoDB with just the semantics the worker relies on: HeadObject and
  * CopyObject with If-Match, the upload row's conditional put, the state row's sequencer
  * condition, and Powertools' idempotency record life cycle. Items are plain (unmarshalled).
  */
 export class InMemoryAws {
-  readonly objects = new Map<string, FakeObject>();
-  readonly copies = new Map<string, FakeObject>();
+  readonly s3 = new InMemoryS3();
+  readonly copies = this.s3.copies;
   readonly logTable = new Map<string, Item>();
   readonly idempotencyTable = new Map<string, Item>();
 
   /** @param idempotencyTableName - DynamoDB calls naming this table go to the idempotency store */
   constructor(readonly idempotencyTableName = 'idempotency') {}
 
-  putObject(bucket: string, key: string, object: FakeObject): void {
-    this.objects.set(`${bucket}/${key}`, object);
-  }
-
-  headObject(input: { Bucket?: string; Key?: string }) {
-    const object = this.objects.get(`${input.Bucket}/${input.Key}`);
-    if (!object) throw s3Error('NotFound', 404);
-    return {
-      ETag: `"${object.eTag}"`,
-      ContentLength: object.size,
-      ContentType: object.contentType,
-      Metadata: object.metadata ?? {},
-    };
-  }
-
-  copyObject(input: { Bucket?: string; Key?: string; CopySource?: string; CopySourceIfMatch?: string }) {
-    const source = String(input.CopySource).split('?')[0] ?? '';
-    const slash = source.indexOf('/');
-    const object = this.objects.get(
-      `${source.slice(0, slash)}/${decodeURIComponent(source.slice(slash + 1))}`,
-    );
-    if (!object) throw s3Error('NoSuchKey', 404);
-    if (input.CopySourceIfMatch !== `"${object.eTag}"`) throw s3Error('PreconditionFailed', 412);
-    this.copies.set(`${input.Bucket}/${input.Key}`, { ...object });
-    return { CopyObjectResult: { ETag: `"${object.eTag}"` } };
+  /** PutObject on the in-memory S3. @returns the version id (`null` unless versioning is enabled) */
+  putObject(bucket: string, key: string, object: FakeObject): string {
+    return this.s3.putObject(bucket, key, object);
   }
 
   /** PutItem on the log table: only the upload row's `attribute_not_exists(pk)` is used. */
@@ -79,11 +44,20 @@ export class InMemoryAws {
     this.logTable.set(id, structuredClone(item));
   }
 
-  /** UpdateItem on the log table: the state row, applied unless its stored sequencer is newer. */
-  updateState(key: Item, values: Item): void {
+  /**
+   * UpdateItem on the log table's state row: the sequencer-conditioned advance (it sets `status`)
+   * or the copy bookkeeping (`markCopied`, conditioned on the same sequencer).
+   * @returns the old item, as `ReturnValues: ALL_OLD` does
+   */
+  updateState(key: Item, values: Item): Item | undefined {
     const id = `${key.pk}|${key.sk}`;
     const current = this.logTable.get(id);
     const incoming = String(values[':sequencerKey']);
+    if (values[':status'] === undefined) {
+      if (!current || current.sequencerKey !== incoming) throw conditionFailed();
+      this.logTable.set(id, { ...current, copiedTo: values[':copiedTo'], copiedSequencerKey: incoming });
+      return current;
+    }
     if (current && String(current.sequencerKey) > incoming) throw conditionFailed();
     const next: Item = { ...(current ?? key), status: values[':status'], sequencer: values[':sequencer'] };
     Object.assign(next, {
@@ -95,7 +69,11 @@ export class InMemoryAws {
       if (values[`:${attribute}`] === undefined) delete next[attribute];
       else next[attribute] = values[`:${attribute}`];
     }
+    if (values[':copiedTo'] !== undefined) {
+      Object.assign(next, { copiedTo: values[':copiedTo'], copiedSequencerKey: incoming });
+    }
     this.logTable.set(id, next);
+    return current && structuredClone(current);
   }
 
   /** Powertools' conditional save of an in-progress record. */
@@ -128,7 +106,8 @@ export class InMemoryAws {
   }
 
   clear(): void {
-    for (const map of [this.objects, this.copies, this.logTable, this.idempotencyTable]) map.clear();
+    this.s3.clear();
+    for (const map of [this.logTable, this.idempotencyTable]) map.clear();
   }
 
   /**
@@ -159,27 +138,45 @@ export class InMemoryAws {
     });
   }
 
-  /** The worker's S3 port on this memory, bypassing the SDK. */
+  /** The worker's S3 port on this memory, bypassing the SDK (single-part copies only). */
   objectStore(): ObjectStore {
     return {
       head: async (ref) => {
-        const object = this.objects.get(`${ref.bucket}/${ref.key}`);
+        const head = this.headOrUndefined(ref);
         return (
-          object && {
-            eTag: object.eTag,
-            size: object.size,
-            contentType: object.contentType,
-            metadata: object.metadata ?? {},
+          head && {
+            eTag: head.ETag.replace(/"/g, ''),
+            size: head.ContentLength,
+            ...(head.ContentType !== undefined && { contentType: head.ContentType }),
+            ...(head.VersionId !== undefined && head.VersionId !== 'null' && { versionId: head.VersionId }),
+            metadata: head.Metadata,
           }
         );
       },
       copy: async (request) => {
-        const object = this.objects.get(`${request.source.bucket}/${request.source.key}`);
-        if (!object || object.eTag !== request.ifMatchETag) return 'source-changed';
-        this.copies.set(`${request.destinationBucket}/${request.destinationKey}`, { ...object });
-        return 'copied';
+        try {
+          this.s3.copyObject({
+            Bucket: request.destinationBucket,
+            Key: request.destinationKey,
+            CopySource: `${request.source.bucket}/${encodeURIComponent(request.source.key)}`,
+            CopySourceIfMatch: `"${request.ifMatchETag}"`,
+          });
+          return 'copied';
+        } catch (error) {
+          const result = classifyCopyError(error);
+          if (result) return result;
+          throw error;
+        }
       },
     };
+  }
+
+  private headOrUndefined(ref: { bucket: string; key: string; versionId?: string }) {
+    try {
+      return this.s3.headObject({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId });
+    } catch {
+      return undefined;
+    }
   }
 
   /** The worker's log port on this memory, bypassing the SDK. */
@@ -199,11 +196,25 @@ export class InMemoryAws {
         const values: Item = {};
         for (const [name, value] of Object.entries(change)) values[`:${name}`] = value;
         try {
-          this.updateState({ pk: change.pk, sk: 'STATE' }, values);
-          return 'advanced';
+          const old = this.updateState({ pk: change.pk, sk: 'STATE' }, values);
+          const previous = {
+            ...(old?.sequencerKey !== undefined && { sequencerKey: String(old.sequencerKey) }),
+            ...(old?.copiedSequencerKey !== undefined && { copiedSequencerKey: String(old.copiedSequencerKey) }),
+          };
+          return {
+            outcome: previous.sequencerKey === change.sequencerKey ? 'unchanged' : 'advanced',
+            previous,
+          };
         } catch (error) {
-          if (isConditionFailure(error)) return 'stale';
+          if (isConditionFailure(error)) return { outcome: 'stale' };
           throw error;
+        }
+      },
+      markCopied: async (pk, sequencerKey, copiedTo) => {
+        try {
+          this.updateState({ pk, sk: 'STATE' }, { ':sequencerKey': sequencerKey, ':copiedTo': copiedTo });
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
         }
       },
     };
@@ -212,9 +223,9 @@ export class InMemoryAws {
   private answer(commandName: string, input: Item): Item {
     switch (commandName) {
       case 'HeadObjectCommand':
-        return this.headObject(input);
+        return this.s3.headObject(input);
       case 'CopyObjectCommand':
-        return this.copyObject(input);
+        return this.s3.copyObject(input);
       case 'PutItemCommand': {
         const item = unmarshall(input.Item as never);
         if (input.TableName === this.idempotencyTableName) this.putIdempotencyRecord(item);
@@ -224,9 +235,12 @@ export class InMemoryAws {
       case 'UpdateItemCommand': {
         const key = unmarshall(input.Key as never);
         const values = unmarshall(input.ExpressionAttributeValues as never);
-        if (input.TableName === this.idempotencyTableName) this.updateIdempotencyRecord(key, values);
-        else this.updateState(key, values);
-        return {};
+        if (input.TableName === this.idempotencyTableName) {
+          this.updateIdempotencyRecord(key, values);
+          return {};
+        }
+        const old = this.updateState(key, values);
+        return old && input.ReturnValues === 'ALL_OLD' ? { Attributes: marshall(old) } : {};
       }
       case 'GetItemCommand': {
         const item = this.idempotencyTable.get(String(unmarshall(input.Key as never).id));

@@ -25,7 +25,7 @@ describe('loadConfig', () => {
       GSI_SHARD_COUNT: '16',
       IDEMPOTENCY_TTL_SECONDS: '3600',
       MAX_OBJECT_BYTES: '1048576',
-      ALLOWED_CONTENT_TYPES: 'image/*, application/pdf',
+      ALLOWED_CONTENT_TYPES: 'image/*, Application/PDF, application/vnd.ms-excel',
       BLOCKED_EXTENSIONS: '.EXE,bat',
     });
     expect(config).toMatchObject({
@@ -35,7 +35,7 @@ describe('loadConfig', () => {
       idempotencyTtlSeconds: 3600,
       validation: {
         maxObjectBytes: 1_048_576,
-        allowedContentTypes: ['image/*', 'application/pdf'],
+        allowedContentTypes: ['image/*', 'application/pdf', 'application/vnd.ms-excel'],
         blockedExtensions: ['exe', 'bat'],
       },
     });
@@ -50,6 +50,21 @@ describe('loadConfig', () => {
       'GSI_SHARD_COUNT environment variable must be a whole number from 1 to 1000',
     ],
     [{ ...required, MAX_OBJECT_BYTES: '-5' }, 'MAX_OBJECT_BYTES'],
+    [{ ...required, ALLOWED_CONTENT_TYPES: '*/*' }, 'ALLOWED_CONTENT_TYPES environment variable: "*/*"'],
+    [
+      { ...required, ALLOWED_CONTENT_TYPES: 'image/png, text/plain; charset=utf-8' },
+      'ALLOWED_CONTENT_TYPES environment variable: "text/plain; charset=utf-8" has parameters',
+    ],
+    [{ ...required, ALLOWED_CONTENT_TYPES: 'images' }, 'ALLOWED_CONTENT_TYPES environment variable: "images"'],
+    [{ ...required, ALLOWED_CONTENT_TYPES: 'image/p*' }, '"image/p*" uses "*" inside a subtype'],
+    [{ ...required, BLOCKED_EXTENSIONS: 'bat,*.exe' }, 'BLOCKED_EXTENSIONS environment variable: "*.exe"'],
+    [{ ...required, BLOCKED_EXTENSIONS: 'exe bat' }, 'BLOCKED_EXTENSIONS environment variable: "exe bat"'],
+    [
+      { ...required, COPY_DESTINATION_BUCKET: 's3://private' },
+      'COPY_DESTINATION_BUCKET environment variable: "s3://private" is a URI; write the bucket name alone: "private"',
+    ],
+    [{ ...required, COPY_DESTINATION_BUCKET: 'Private_Copies' }, 'COPY_DESTINATION_BUCKET'],
+    [{ ...required, COPY_DESTINATION_BUCKET: '10.0.0.1' }, 'must not look like an IP address'],
   ])('fails naming the bad variable (%o)', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

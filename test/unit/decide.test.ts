@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyDestinationKey, judgeObject } from '../../src/core/decide.js';
+import { judgeObject } from '../../src/core/decide.js';
 import type { CreatedObjectEvent } from '../../src/core/types.js';
 
 const event: CreatedObjectEvent = {
@@ -35,9 +35,5 @@ describe('judgeObject', () => {
     ).toEqual({
       status: 'ACCEPTED',
     });
-  });
-
-  it('puts copies under the source bucket name', () => {
-    expect(copyDestinationKey(event)).toBe('uploads/a/b.png');
   });
 });

@@ -1,0 +1,217 @@
+import { S3ServiceException } from '@aws-sdk/client-s3';
+
+/** Content of one stored object version. */
+export interface FakeObject {
+  eTag: string;
+  size: number;
+  contentType?: string;
+  metadata?: Record<string, string>;
+  /** `GLACIER`, `DEEP_ARCHIVE`: a copy answers InvalidObjectState. @default STANDARD */
+  storageClass?: string;
+}
+
+/** One entry of a key's version stack: content, or a delete marker. */
+export interface FakeVersion {
+  readonly versionId: string;
+  readonly object?: FakeObject;
+  readonly deleteMarker: boolean;
+}
+
+/** S3's bucket versioning states. */
+export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
+
+/** S3's limits that the worker must respect and the embedded S3 does not enforce. */
+export const MAX_KEY_BYTES = 1024;
+export const MAX_COPY_SOURCE_BYTES = 5 * 1024 ** 3;
+
+/** An error shaped as the SDK raises it for an S3 error response. */
+export function s3Error(name: string, status: number, message = name): S3ServiceException {
+  return new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message });
+}
+
+const ARCHIVED = new Set(['GLACIER', 'DEEP_ARCHIVE']);
+
+interface MultipartUpload {
+  readonly bucket: string;
+  readonly key: string;
+  readonly parts: Map<number, { object: FakeObject; first: number; last: number }>;
+}
+
+/**
+ * An in-memory S3 with versioning as AWS implements it: per-bucket state (never versioned,
+ * enabled, suspended), a version stack per key whose newest entry is current, delete markers,
+ * `null` versions, HeadObject/CopyObject by version, If-Match, archive storage classes,
+ * CopyObject's 5 GiB and the key's 1,024-byte limits, multipart copies. The embedded S3 (fauxqs)
+ * has no versioning, so this is where versioned behaviour is proven.
+ */
+export class InMemoryS3 {
+  readonly versions = new Map<string, FakeVersion[]>();
+  readonly versioning = new Map<string, VersioningState>();
+  /** Destination content by `bucket/key`: the last copy written there. */
+  readonly copies = new Map<string, FakeObject>();
+  /** Buckets that answer NoSuchBucket (a missing or mistyped destination). */
+  readonly missingBuckets = new Set<string>();
+  readonly multipartUploads = new Map<string, MultipartUpload>();
+  readonly abortedUploads: string[] = [];
+  #nextVersion = 1;
+  #nextUpload = 1;
+
+  setVersioning(bucket: string, state: Exclude<VersioningState, 'Unversioned'>): void {
+    this.versioning.set(bucket, state);
+  }
+
+  /** PutObject. @returns the new version's id (`null` unless versioning is enabled) */
+  putObject(bucket: string, key: string, object: FakeObject): string {
+    const state = this.versioning.get(bucket) ?? 'Unversioned';
+    const stack = this.#stack(bucket, key).filter((v) => state === 'Enabled' || v.versionId !== 'null');
+    const versionId = state === 'Enabled' ? `v${this.#nextVersion++}` : 'null';
+    stack.push({ versionId, object: { ...object }, deleteMarker: false });
+    this.versions.set(`${bucket}/${key}`, stack);
+    return versionId;
+  }
+
+  /**
+   * DeleteObject. Without a version: a delete marker when versioning is on (a `null` one when
+   * suspended), the object itself when never versioned. With a version: that version or marker,
+   * permanently (removing the newest marker restores the version below it).
+   */
+  deleteObject(bucket: string, key: string, versionId?: string): { versionId?: string; deleteMarker: boolean } {
+    const state = this.versioning.get(bucket) ?? 'Unversioned';
+    const stack = this.#stack(bucket, key);
+    if (versionId !== undefined) {
+      const removed = stack.find((v) => v.versionId === versionId);
+      this.versions.set(
+        `${bucket}/${key}`,
+        stack.filter((v) => v !== removed),
+      );
+      return { versionId, deleteMarker: removed?.deleteMarker ?? false };
+    }
+    if (state === 'Unversioned') {
+      this.versions.delete(`${bucket}/${key}`);
+      return { deleteMarker: false };
+    }
+    const markerId = state === 'Enabled' ? `v${this.#nextVersion++}` : 'null';
+    const kept = stack.filter((v) => state === 'Enabled' || v.versionId !== 'null');
+    kept.push({ versionId: markerId, deleteMarker: true });
+    this.versions.set(`${bucket}/${key}`, kept);
+    return { versionId: markerId, deleteMarker: true };
+  }
+
+  /** The current version's content, or `undefined` when there is none or a delete marker is current. */
+  current(bucket: string, key: string): FakeObject | undefined {
+    const newest = this.#stack(bucket, key).at(-1);
+    return newest && !newest.deleteMarker ? newest.object : undefined;
+  }
+
+  headObject(input: { Bucket?: string; Key?: string; VersionId?: string }) {
+    const bucket = String(input.Bucket);
+    const stack = this.#stack(bucket, String(input.Key));
+    const entry = input.VersionId === undefined ? stack.at(-1) : stack.find((v) => v.versionId === input.VersionId);
+    if (!entry) throw s3Error('NotFound', 404);
+    // HEAD of a delete marker: 404 when it is current, 405 when asked for by version.
+    if (entry.deleteMarker) throw s3Error(input.VersionId === undefined ? 'NotFound' : 'MethodNotAllowed', input.VersionId === undefined ? 404 : 405);
+    const object = entry.object as FakeObject;
+    return {
+      ETag: `"${object.eTag}"`,
+      ContentLength: object.size,
+      ContentType: object.contentType,
+      Metadata: object.metadata ?? {},
+      StorageClass: object.storageClass,
+      ...(this.versioning.has(bucket) && { VersionId: entry.versionId }),
+    };
+  }
+
+  copyObject(input: { Bucket?: string; Key?: string; CopySource?: string; CopySourceIfMatch?: string }) {
+    const object = this.#copySource(input.CopySource, input.CopySourceIfMatch);
+    this.#checkDestination(input.Bucket, input.Key);
+    if (object.size > MAX_COPY_SOURCE_BYTES) {
+      throw s3Error(
+        'InvalidRequest',
+        400,
+        'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120',
+      );
+    }
+    this.copies.set(`${input.Bucket}/${input.Key}`, { ...object });
+    return { CopyObjectResult: { ETag: `"${object.eTag}"` } };
+  }
+
+  createMultipartUpload(input: { Bucket?: string; Key?: string }) {
+    this.#checkDestination(input.Bucket, input.Key);
+    const uploadId = `upload-${this.#nextUpload++}`;
+    this.multipartUploads.set(uploadId, { bucket: String(input.Bucket), key: String(input.Key), parts: new Map() });
+    return { UploadId: uploadId };
+  }
+
+  uploadPartCopy(input: {
+    UploadId?: string;
+    PartNumber?: number;
+    CopySource?: string;
+    CopySourceIfMatch?: string;
+    CopySourceRange?: string;
+  }) {
+    const upload = this.multipartUploads.get(String(input.UploadId));
+    if (!upload) throw s3Error('NoSuchUpload', 404);
+    const object = this.#copySource(input.CopySource, input.CopySourceIfMatch);
+    const [first, last] = (/^bytes=(\d+)-(\d+)$/.exec(String(input.CopySourceRange)) ?? []).slice(1).map(Number);
+    if (first === undefined || last === undefined || last >= object.size || last - first + 1 > MAX_COPY_SOURCE_BYTES) {
+      throw s3Error('InvalidArgument', 400, `bad CopySourceRange ${input.CopySourceRange}`);
+    }
+    upload.parts.set(Number(input.PartNumber), { object, first, last });
+    return { CopyPartResult: { ETag: `"part-${input.PartNumber}"` } };
+  }
+
+  completeMultipartUpload(input: { UploadId?: string; MultipartUpload?: { Parts?: { PartNumber?: number }[] } }) {
+    const upload = this.multipartUploads.get(String(input.UploadId));
+    if (!upload) throw s3Error('NoSuchUpload', 404);
+    const numbers = (input.MultipartUpload?.Parts ?? []).map((part) => Number(part.PartNumber));
+    const parts = numbers.map((n) => upload.parts.get(n));
+    if (parts.some((part) => !part)) throw s3Error('InvalidPart', 400);
+    const first = parts[0]?.object as FakeObject;
+    const covered = parts.reduce((sum, part) => sum + ((part?.last ?? 0) - (part?.first ?? 0) + 1), 0);
+    if (covered !== first.size) throw s3Error('InvalidPart', 400, `parts cover ${covered} of ${first.size} bytes`);
+    this.copies.set(`${upload.bucket}/${upload.key}`, { ...first });
+    this.multipartUploads.delete(String(input.UploadId));
+    return {};
+  }
+
+  abortMultipartUpload(input: { UploadId?: string }) {
+    this.multipartUploads.delete(String(input.UploadId));
+    this.abortedUploads.push(String(input.UploadId));
+    return {};
+  }
+
+  clear(): void {
+    for (const map of [this.versions, this.versioning, this.copies, this.multipartUploads]) map.clear();
+    this.missingBuckets.clear();
+    this.abortedUploads.length = 0;
+  }
+
+  #stack(bucket: string, key: string): FakeVersion[] {
+    return [...(this.versions.get(`${bucket}/${key}`) ?? [])];
+  }
+
+  #checkDestination(bucket: string | undefined, key: string | undefined): void {
+    if (this.missingBuckets.has(String(bucket))) throw s3Error('NoSuchBucket', 404, 'The specified bucket does not exist');
+    if (Buffer.byteLength(String(key), 'utf8') > MAX_KEY_BYTES) {
+      throw s3Error('KeyTooLongError', 400, 'Your key is too long');
+    }
+  }
+
+  /** The object a copy reads: `bucket/encoded-key[?versionId=V]`, checked against If-Match. */
+  #copySource(copySource: string | undefined, ifMatch: string | undefined): FakeObject {
+    const [path = '', query = ''] = String(copySource).split('?');
+    const slash = path.indexOf('/');
+    const bucket = path.slice(0, slash);
+    const key = decodeURIComponent(path.slice(slash + 1));
+    const versionId = new URLSearchParams(query).get('versionId') ?? undefined;
+    const stack = this.#stack(bucket, key);
+    const entry = versionId === undefined ? stack.at(-1) : stack.find((v) => v.versionId === versionId);
+    if (!entry || entry.deleteMarker) throw s3Error(versionId === undefined ? 'NoSuchKey' : 'NoSuchVersion', 404);
+    const object = entry.object as FakeObject;
+    if (ifMatch !== undefined && ifMatch !== `"${object.eTag}"`) throw s3Error('PreconditionFailed', 412);
+    if (object.storageClass && ARCHIVED.has(object.storageClass)) {
+      throw s3Error('InvalidObjectState', 403, 'Operation is not valid for the source object\'s storage class');
+    }
+    return object;
+  }
+}
