@@ -149,7 +149,11 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     checked(CONFIG_ENV.allowedContentTypes, entry, contentTypeEntryProblem).toLowerCase(),
   );
   const blockedExtensions = list(env, CONFIG_ENV.blockedExtensions)?.map((entry) =>
-    checked(CONFIG_ENV.blockedExtensions, entry.replace(/^\.(?=[^.*])/, ''), extensionEntryProblem).toLowerCase(),
+    checked(
+      CONFIG_ENV.blockedExtensions,
+      entry.replace(/^\.(?=[^.*])/, ''),
+      extensionEntryProblem,
+    ).toLowerCase(),
   );
   return Object.freeze({
     uploadLogTable: requiredString(env, CONFIG_ENV.uploadLogTable),

@@ -99,6 +99,19 @@ class DeadlinePassed extends Error {
   }
 }
 
+/**
+ * Settles with `request`, or rejects with the signal's reason as soon as it aborts: the deadline
+ * holds even where the HTTP handler ignores `abortSignal` (it is passed on too, to free the socket).
+ */
+function beforeAbort<T>(signal: AbortSignal, request: Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    request.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** How many part copies run at once in a multipart copy. */
 const PART_COPY_CONCURRENCY = 8;
 
@@ -140,17 +153,20 @@ export class S3ObjectStore implements ObjectStore {
       if (request.size !== undefined && request.size > MAX_SINGLE_COPY_BYTES) {
         await this.#multipartCopy(request, request.size, abort.signal);
       } else {
-        await this.s3.send(
-          new CopyObjectCommand({
-            Bucket: request.destinationBucket,
-            Key: request.destinationKey,
-            CopySource: copySourceOf(request),
-            CopySourceIfMatch: `"${request.ifMatchETag}"`,
-            MetadataDirective: 'COPY',
-            // Tags are not copied: copying them would need s3:GetObjectTagging and s3:PutObjectTagging too.
-            TaggingDirective: 'REPLACE',
-          }),
-          { abortSignal: abort.signal },
+        await beforeAbort(
+          abort.signal,
+          this.s3.send(
+            new CopyObjectCommand({
+              Bucket: request.destinationBucket,
+              Key: request.destinationKey,
+              CopySource: copySourceOf(request),
+              CopySourceIfMatch: `"${request.ifMatchETag}"`,
+              MetadataDirective: 'COPY',
+              // Tags are not copied: copying them would need s3:GetObjectTagging and s3:PutObjectTagging too.
+              TaggingDirective: 'REPLACE',
+            }),
+            { abortSignal: abort.signal },
+          ),
         );
       }
       return 'copied';
@@ -170,9 +186,12 @@ export class S3ObjectStore implements ObjectStore {
    * incomplete upload is left to be billed.
    */
   async #multipartCopy(request: CopyRequest, size: number, signal: AbortSignal): Promise<void> {
-    const created = await this.s3.send(
-      new CreateMultipartUploadCommand({ Bucket: request.destinationBucket, Key: request.destinationKey }),
-      { abortSignal: signal },
+    const created = await beforeAbort(
+      signal,
+      this.s3.send(
+        new CreateMultipartUploadCommand({ Bucket: request.destinationBucket, Key: request.destinationKey }),
+        { abortSignal: signal },
+      ),
     );
     const uploadId = created.UploadId;
     if (!uploadId) throw new Error('CreateMultipartUpload returned no UploadId');
@@ -185,31 +204,36 @@ export class S3ObjectStore implements ObjectStore {
           const index = next++;
           const part = parts[index];
           if (!part) return;
-          if (signal.aborted) throw signal.reason;
-          const answer = await this.s3.send(
-            new UploadPartCopyCommand({
-              Bucket: request.destinationBucket,
-              Key: request.destinationKey,
-              UploadId: uploadId,
-              PartNumber: index + 1,
-              CopySource: copySourceOf(request),
-              CopySourceIfMatch: `"${request.ifMatchETag}"`,
-              CopySourceRange: `bytes=${part.first}-${part.last}`,
-            }),
-            { abortSignal: signal },
+          const answer = await beforeAbort(
+            signal,
+            this.s3.send(
+              new UploadPartCopyCommand({
+                Bucket: request.destinationBucket,
+                Key: request.destinationKey,
+                UploadId: uploadId,
+                PartNumber: index + 1,
+                CopySource: copySourceOf(request),
+                CopySourceIfMatch: `"${request.ifMatchETag}"`,
+                CopySourceRange: `bytes=${part.first}-${part.last}`,
+              }),
+              { abortSignal: signal },
+            ),
           );
           eTags[index] = answer.CopyPartResult?.ETag ?? '';
         }
       };
       await Promise.all(Array.from({ length: Math.min(PART_COPY_CONCURRENCY, parts.length) }, worker));
-      await this.s3.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: request.destinationBucket,
-          Key: request.destinationKey,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: eTags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })) },
-        }),
-        { abortSignal: signal },
+      await beforeAbort(
+        signal,
+        this.s3.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: request.destinationBucket,
+            Key: request.destinationKey,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: eTags.map((ETag, index) => ({ ETag, PartNumber: index + 1 })) },
+          }),
+          { abortSignal: signal },
+        ),
       );
     } catch (error) {
       // Not under the deadline's signal: the abort must be sent even when time ran out.

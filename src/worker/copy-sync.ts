@@ -57,7 +57,8 @@ export function createCopySync(
       destinationBucket,
       deadline,
     );
-    if (result === 'copied') await log.markCopied(objectPk(target.bucket, target.key), sequencerKey, copiedTo);
+    if (result === 'copied')
+      await log.markCopied(objectPk(target.bucket, target.key), sequencerKey, copiedTo);
     return result;
   };
 }

@@ -94,7 +94,13 @@ export function createRecordHandler(
       for (const event of message.events) {
         keys.objectUri = objectPk(event.bucket, event.key);
         if (event.kind === 'created' && event.eTag !== undefined) {
-          await handleCreated({ ...event, kind: 'created', eTag: event.eTag }, deps, serializer, delivery, keys);
+          await handleCreated(
+            { ...event, kind: 'created', eTag: event.eTag },
+            deps,
+            serializer,
+            delivery,
+            keys,
+          );
         } else {
           await handleRemoved(event, deps, delivery, keys);
         }
@@ -198,7 +204,12 @@ async function handleRemoved(
     await syncCopy(
       deps.copySync,
       change,
-      { bucket: event.bucket, key: event.key, eTag: change.eTag, ...(change.size !== undefined && { size: change.size }) },
+      {
+        bucket: event.bucket,
+        key: event.key,
+        eTag: change.eTag,
+        ...(change.size !== undefined && { size: change.size }),
+      },
       false,
       delivery,
       deps,

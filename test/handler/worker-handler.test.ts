@@ -1,38 +1,19 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { S3ObjectStore } from '../../src/adapters/object-store.js';
-import { DynamoDbUploadLog } from '../../src/adapters/upload-log.js';
-import { loadConfig } from '../../src/config.js';
-import { createWorkerHandler } from '../../src/worker/create-handler.js';
 import { type CapturedOutput, captureOutput } from '../support/capture-output.js';
 import { lambdaContext, s3Notification, s3Record, sqsEvent, sqsRecord } from '../support/factories.js';
 import { installFakeAws } from '../support/fake-aws.js';
 import { loadEvent } from '../support/fixtures.js';
+import { buildWorkerHandler, failedIds } from '../support/worker.js';
 
 const fake = installFakeAws();
-const baseEnv = { UPLOAD_LOG_TABLE: 'upload-log', IDEMPOTENCY_TABLE: 'idempotency' };
-
-function buildHandler(env: Record<string, string> = {}, logger?: Logger) {
-  const config = loadConfig({ ...baseEnv, ...env });
-  const dynamoDbClient = new DynamoDBClient({ region: 'us-east-1' });
-  return createWorkerHandler({
-    config,
-    objects: new S3ObjectStore(new S3Client({ region: 'us-east-1' })),
-    log: new DynamoDbUploadLog(dynamoDbClient, config.uploadLogTable),
-    dynamoDbClient,
-    ...(logger && { logger }),
-  });
-}
-
 let output: CapturedOutput;
 async function run(event: SQSEvent, env: Record<string, string> = {}): Promise<SQSBatchResponse> {
-  return buildHandler(env)(event, lambdaContext());
+  return buildWorkerHandler(env)(event, lambdaContext());
 }
-const failedIds = (response: SQSBatchResponse) => response.batchItemFailures.map((f) => f.itemIdentifier);
 const put = (key: string, eTag: string, sequencer: string, extra = {}) =>
   sqsRecord(s3Notification(s3Record({ key, eTag, sequencer, size: 100, ...extra })));
 
@@ -120,7 +101,9 @@ describe('worker handler', () => {
     await run(loadEvent('put'));
     // S3 sent the notification twice: the same body in another SQS message.
     const duplicate = loadEvent('put');
-    const again = await run(sqsEvent({ ...(duplicate.Records[0] as SQSRecord), messageId: 'another-message' }));
+    const again = await run(
+      sqsEvent({ ...(duplicate.Records[0] as SQSRecord), messageId: 'another-message' }),
+    );
     expect(again.batchItemFailures).toEqual([]);
     expect(fake.uploadRows()).toHaveLength(1);
     expect(output.metricTotal('DuplicatesSkipped')).toBe(1);
@@ -308,7 +291,7 @@ describe('worker handler', () => {
     const logger = new Logger({ serviceName: 's3-ingest', logLevel: 'DEBUG' });
     fake.injectFault(HeadObjectCommand, () => true, new Error('connect ETIMEDOUT'));
     const event = loadEvent('put');
-    await buildHandler({}, logger)(event, lambdaContext());
+    await buildWorkerHandler({}, logger)(event, lambdaContext());
     const failure = output.logs().find((line) => line.message === 'record failed; SQS will deliver it again');
     expect(failure).toMatchObject({
       messageId: event.Records[0]?.messageId,
@@ -319,7 +302,7 @@ describe('worker handler', () => {
   });
 
   it('publishes metrics also when the invocation throws', async () => {
-    const handler = buildHandler();
+    const handler = buildWorkerHandler();
     await expect(handler({} as SQSEvent, lambdaContext())).rejects.toThrow();
     expect(output.emf()).toHaveLength(1);
   });

@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import type { S3Client } from '@aws-sdk/client-s3';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ObjectStore } from '../../src/adapters/object-store.js';
-import type { UploadLog } from '../../src/adapters/upload-log.js';
 import { classifyCopyError } from '../../src/adapters/object-store.js';
+import type { UploadLog } from '../../src/adapters/upload-log.js';
 import { type FakeObject, InMemoryS3 } from './in-memory-s3.js';
 
 export type { FakeObject } from './in-memory-s3.js';
@@ -199,7 +199,9 @@ export class InMemoryAws {
           const old = this.updateState({ pk: change.pk, sk: 'STATE' }, values);
           const previous = {
             ...(old?.sequencerKey !== undefined && { sequencerKey: String(old.sequencerKey) }),
-            ...(old?.copiedSequencerKey !== undefined && { copiedSequencerKey: String(old.copiedSequencerKey) }),
+            ...(old?.copiedSequencerKey !== undefined && {
+              copiedSequencerKey: String(old.copiedSequencerKey),
+            }),
           };
           return {
             outcome: previous.sequencerKey === change.sequencerKey ? 'unchanged' : 'advanced',

@@ -26,7 +26,12 @@ export const MAX_COPY_SOURCE_BYTES = 5 * 1024 ** 3;
 
 /** An error shaped as the SDK raises it for an S3 error response. */
 export function s3Error(name: string, status: number, message = name): S3ServiceException {
-  return new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message });
+  return new S3ServiceException({
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+    message,
+  });
 }
 
 const ARCHIVED = new Set(['GLACIER', 'DEEP_ARCHIVE']);
@@ -75,7 +80,11 @@ export class InMemoryS3 {
    * suspended), the object itself when never versioned. With a version: that version or marker,
    * permanently (removing the newest marker restores the version below it).
    */
-  deleteObject(bucket: string, key: string, versionId?: string): { versionId?: string; deleteMarker: boolean } {
+  deleteObject(
+    bucket: string,
+    key: string,
+    versionId?: string,
+  ): { versionId?: string; deleteMarker: boolean } {
     const state = this.versioning.get(bucket) ?? 'Unversioned';
     const stack = this.#stack(bucket, key);
     if (versionId !== undefined) {
@@ -106,10 +115,15 @@ export class InMemoryS3 {
   headObject(input: { Bucket?: string; Key?: string; VersionId?: string }) {
     const bucket = String(input.Bucket);
     const stack = this.#stack(bucket, String(input.Key));
-    const entry = input.VersionId === undefined ? stack.at(-1) : stack.find((v) => v.versionId === input.VersionId);
+    const entry =
+      input.VersionId === undefined ? stack.at(-1) : stack.find((v) => v.versionId === input.VersionId);
     if (!entry) throw s3Error('NotFound', 404);
     // HEAD of a delete marker: 404 when it is current, 405 when asked for by version.
-    if (entry.deleteMarker) throw s3Error(input.VersionId === undefined ? 'NotFound' : 'MethodNotAllowed', input.VersionId === undefined ? 404 : 405);
+    if (entry.deleteMarker)
+      throw s3Error(
+        input.VersionId === undefined ? 'NotFound' : 'MethodNotAllowed',
+        input.VersionId === undefined ? 404 : 405,
+      );
     const object = entry.object as FakeObject;
     return {
       ETag: `"${object.eTag}"`,
@@ -138,7 +152,11 @@ export class InMemoryS3 {
   createMultipartUpload(input: { Bucket?: string; Key?: string }) {
     this.#checkDestination(input.Bucket, input.Key);
     const uploadId = `upload-${this.#nextUpload++}`;
-    this.multipartUploads.set(uploadId, { bucket: String(input.Bucket), key: String(input.Key), parts: new Map() });
+    this.multipartUploads.set(uploadId, {
+      bucket: String(input.Bucket),
+      key: String(input.Key),
+      parts: new Map(),
+    });
     return { UploadId: uploadId };
   }
 
@@ -152,15 +170,25 @@ export class InMemoryS3 {
     const upload = this.multipartUploads.get(String(input.UploadId));
     if (!upload) throw s3Error('NoSuchUpload', 404);
     const object = this.#copySource(input.CopySource, input.CopySourceIfMatch);
-    const [first, last] = (/^bytes=(\d+)-(\d+)$/.exec(String(input.CopySourceRange)) ?? []).slice(1).map(Number);
-    if (first === undefined || last === undefined || last >= object.size || last - first + 1 > MAX_COPY_SOURCE_BYTES) {
+    const [first, last] = (/^bytes=(\d+)-(\d+)$/.exec(String(input.CopySourceRange)) ?? [])
+      .slice(1)
+      .map(Number);
+    if (
+      first === undefined ||
+      last === undefined ||
+      last >= object.size ||
+      last - first + 1 > MAX_COPY_SOURCE_BYTES
+    ) {
       throw s3Error('InvalidArgument', 400, `bad CopySourceRange ${input.CopySourceRange}`);
     }
     upload.parts.set(Number(input.PartNumber), { object, first, last });
     return { CopyPartResult: { ETag: `"part-${input.PartNumber}"` } };
   }
 
-  completeMultipartUpload(input: { UploadId?: string; MultipartUpload?: { Parts?: { PartNumber?: number }[] } }) {
+  completeMultipartUpload(input: {
+    UploadId?: string;
+    MultipartUpload?: { Parts?: { PartNumber?: number }[] };
+  }) {
     const upload = this.multipartUploads.get(String(input.UploadId));
     if (!upload) throw s3Error('NoSuchUpload', 404);
     const numbers = (input.MultipartUpload?.Parts ?? []).map((part) => Number(part.PartNumber));
@@ -168,7 +196,8 @@ export class InMemoryS3 {
     if (parts.some((part) => !part)) throw s3Error('InvalidPart', 400);
     const first = parts[0]?.object as FakeObject;
     const covered = parts.reduce((sum, part) => sum + ((part?.last ?? 0) - (part?.first ?? 0) + 1), 0);
-    if (covered !== first.size) throw s3Error('InvalidPart', 400, `parts cover ${covered} of ${first.size} bytes`);
+    if (covered !== first.size)
+      throw s3Error('InvalidPart', 400, `parts cover ${covered} of ${first.size} bytes`);
     this.copies.set(`${upload.bucket}/${upload.key}`, { ...first });
     this.multipartUploads.delete(String(input.UploadId));
     return {};
@@ -191,7 +220,8 @@ export class InMemoryS3 {
   }
 
   #checkDestination(bucket: string | undefined, key: string | undefined): void {
-    if (this.missingBuckets.has(String(bucket))) throw s3Error('NoSuchBucket', 404, 'The specified bucket does not exist');
+    if (this.missingBuckets.has(String(bucket)))
+      throw s3Error('NoSuchBucket', 404, 'The specified bucket does not exist');
     if (Buffer.byteLength(String(key), 'utf8') > MAX_KEY_BYTES) {
       throw s3Error('KeyTooLongError', 400, 'Your key is too long');
     }
@@ -206,11 +236,16 @@ export class InMemoryS3 {
     const versionId = new URLSearchParams(query).get('versionId') ?? undefined;
     const stack = this.#stack(bucket, key);
     const entry = versionId === undefined ? stack.at(-1) : stack.find((v) => v.versionId === versionId);
-    if (!entry || entry.deleteMarker) throw s3Error(versionId === undefined ? 'NoSuchKey' : 'NoSuchVersion', 404);
+    if (!entry || entry.deleteMarker)
+      throw s3Error(versionId === undefined ? 'NoSuchKey' : 'NoSuchVersion', 404);
     const object = entry.object as FakeObject;
     if (ifMatch !== undefined && ifMatch !== `"${object.eTag}"`) throw s3Error('PreconditionFailed', 412);
     if (object.storageClass && ARCHIVED.has(object.storageClass)) {
-      throw s3Error('InvalidObjectState', 403, 'Operation is not valid for the source object\'s storage class');
+      throw s3Error(
+        'InvalidObjectState',
+        403,
+        "Operation is not valid for the source object's storage class",
+      );
     }
     return object;
   }

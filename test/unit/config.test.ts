@@ -55,7 +55,10 @@ describe('loadConfig', () => {
       { ...required, ALLOWED_CONTENT_TYPES: 'image/png, text/plain; charset=utf-8' },
       'ALLOWED_CONTENT_TYPES environment variable: "text/plain; charset=utf-8" has parameters',
     ],
-    [{ ...required, ALLOWED_CONTENT_TYPES: 'images' }, 'ALLOWED_CONTENT_TYPES environment variable: "images"'],
+    [
+      { ...required, ALLOWED_CONTENT_TYPES: 'images' },
+      'ALLOWED_CONTENT_TYPES environment variable: "images"',
+    ],
     [{ ...required, ALLOWED_CONTENT_TYPES: 'image/p*' }, '"image/p*" uses "*" inside a subtype'],
     [{ ...required, BLOCKED_EXTENSIONS: 'bat,*.exe' }, 'BLOCKED_EXTENSIONS environment variable: "*.exe"'],
     [{ ...required, BLOCKED_EXTENSIONS: 'exe bat' }, 'BLOCKED_EXTENSIONS environment variable: "exe bat"'],

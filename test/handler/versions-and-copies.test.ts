@@ -1,0 +1,330 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  HeadObjectCommand,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CapturedOutput, captureOutput } from '../support/capture-output.js';
+import {
+  lambdaContext,
+  type S3RecordOptions,
+  s3Notification,
+  s3Record,
+  sqsEvent,
+  sqsRecord,
+} from '../support/factories.js';
+import { installFakeAws } from '../support/fake-aws.js';
+import { buildWorkerHandler, failedIds } from '../support/worker.js';
+
+// Proves the behaviours a deployed stack meets and the embedded S3 cannot show: versioned
+// buckets (delete markers, noncurrent versions, suspended versioning) and the copy destination's
+// rule and failure modes, on an in-memory S3 that models them.
+
+const fake = installFakeAws();
+const s3 = fake.s3Memory;
+const COPY = { COPY_DESTINATION_BUCKET: 'private' };
+const GiB = 1024 ** 3;
+
+let output: CapturedOutput;
+beforeEach(() => {
+  output = captureOutput();
+});
+afterEach(() => {
+  output.stop();
+  fake.reset();
+});
+afterAll(() => fake.restore());
+
+async function run(
+  records: SQSRecord | SQSRecord[],
+  env: Record<string, string> = COPY,
+  remainingMillis?: number,
+) {
+  const batch = Array.isArray(records) ? records : [records];
+  return buildWorkerHandler(env)(sqsEvent(...batch), lambdaContext(remainingMillis));
+}
+const message = (options: S3RecordOptions, overrides: Partial<SQSRecord> = {}) =>
+  sqsRecord(s3Notification(s3Record({ bucket: 'uploads', ...options })), overrides);
+const created = (key: string, eTag: string, sequencer: string, extra: S3RecordOptions = {}) =>
+  message({ key, eTag, sequencer, size: 100, ...extra });
+const removed = (key: string, sequencer: string, extra: S3RecordOptions = {}) =>
+  message({ key, sequencer, eventName: 'ObjectRemoved:Delete', ...extra });
+const expectAllSucceeded = (response: SQSBatchResponse) => expect(response.batchItemFailures).toEqual([]);
+
+describe('versioned buckets', () => {
+  beforeEach(() => s3.setVersioning('uploads', 'Enabled'));
+
+  it('1a. deleting a noncurrent version leaves the object PRESENT at its current version', async () => {
+    // Prepare
+    const v1 = s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 1 });
+    const v2 = s3.putObject('uploads', 'doc.txt', { eTag: 'B', size: 2 });
+    await run([
+      created('doc.txt', 'A', '01', { versionId: v1 }),
+      created('doc.txt', 'B', '02', { versionId: v2 }),
+    ]);
+    s3.deleteObject('uploads', 'doc.txt', v1);
+    // Act
+    expectAllSucceeded(await run(removed('doc.txt', '03', { versionId: v1 })));
+    // Assess
+    expect(fake.stateOf('uploads', 'doc.txt')).toMatchObject({
+      status: 'PRESENT',
+      eTag: 'B',
+      versionId: v2,
+      size: 2,
+    });
+    expect(output.metricTotal('ObjectsRemoved')).toBe(0);
+  });
+
+  it('1b. deleting the current version makes the older version current, and the copy follows it', async () => {
+    const v1 = s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 1 });
+    await run(created('doc.txt', 'A', '01', { versionId: v1 }));
+    const v2 = s3.putObject('uploads', 'doc.txt', { eTag: 'B', size: 2 });
+    await run(created('doc.txt', 'B', '02', { versionId: v2 }));
+    expect(fake.copies.get('private/uploads/doc.txt')?.eTag).toBe('B');
+    s3.deleteObject('uploads', 'doc.txt', v2);
+    expectAllSucceeded(await run(removed('doc.txt', '03', { versionId: v2 })));
+    expect(fake.stateOf('uploads', 'doc.txt')).toMatchObject({ status: 'PRESENT', eTag: 'A', versionId: v1 });
+    expect(fake.copies.get('private/uploads/doc.txt')?.eTag).toBe('A');
+  });
+
+  it('1c. a delete marker makes the object DELETED without asking S3; removing the marker restores it', async () => {
+    const v1 = s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 1 });
+    await run(created('doc.txt', 'A', '01', { versionId: v1 }));
+    const marker = s3.deleteObject('uploads', 'doc.txt');
+    const heads = () => fake.s3.commandCalls(HeadObjectCommand).length;
+    const headsBefore = heads();
+    await run(
+      removed('doc.txt', '02', {
+        versionId: marker.versionId,
+        eventName: 'ObjectRemoved:DeleteMarkerCreated',
+      }),
+    );
+    expect(heads()).toBe(headsBefore);
+    expect(fake.stateOf('uploads', 'doc.txt')).toMatchObject({ status: 'DELETED' });
+    expect(output.metricTotal('ObjectsRemoved')).toBe(1);
+
+    s3.deleteObject('uploads', 'doc.txt', marker.versionId);
+    expectAllSucceeded(await run(removed('doc.txt', '03', { versionId: marker.versionId })));
+    expect(fake.stateOf('uploads', 'doc.txt')).toMatchObject({ status: 'PRESENT', eTag: 'A', versionId: v1 });
+    expect(fake.copies.get('private/uploads/doc.txt')?.eTag).toBe('A');
+  });
+
+  it('2. a late event for an old version never overwrites the newer copy', async () => {
+    const v1 = s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 1 });
+    const v2 = s3.putObject('uploads', 'doc.txt', { eTag: 'B', size: 2 });
+    await run(created('doc.txt', 'B', '02', { versionId: v2 }));
+    // Act: v1's notification arrives late.
+    expectAllSucceeded(await run(created('doc.txt', 'A', '01', { versionId: v1 })));
+    // Assess
+    expect(fake.copies.get('private/uploads/doc.txt')?.eTag).toBe('B');
+    const rowA = fake.uploadRows().find((row) => row.eTag === 'A');
+    expect(rowA).toMatchObject({ status: 'STORED', versionId: v1 });
+    expect(rowA?.reason).toMatch(/^not copied: no longer the current version/);
+    expect(rowA?.copiedTo).toBeUndefined();
+    expect(fake.stateOf('uploads', 'doc.txt')).toMatchObject({ eTag: 'B', versionId: v2 });
+  });
+
+  it('3. versionId "null" (versioning suspended) is no version: an overwrite is still detected', async () => {
+    s3.setVersioning('uploads', 'Suspended');
+    s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 1 });
+    s3.putObject('uploads', 'doc.txt', { eTag: 'B', size: 2, contentType: 'text/b' });
+    expectAllSucceeded(await run(created('doc.txt', 'A', '01', { versionId: 'null' })));
+    const [row] = fake.uploadRows();
+    expect(row).toMatchObject({ sk: 'A', status: 'GONE' });
+    expect(row?.versionId).toBeUndefined();
+    // HeadObject asked for the current object, not for a version called "null".
+    expect(fake.s3.commandCalls(HeadObjectCommand)[0]?.args[0].input.VersionId).toBeUndefined();
+  });
+});
+
+describe('the copy destination holds the source’s current content', () => {
+  it('4. content A, then B, then A again within the idempotency TTL leaves A in the copy', async () => {
+    for (const [eTag, sequencer] of [
+      ['A', '01'],
+      ['B', '02'],
+      ['A', '03'],
+    ] as const) {
+      s3.putObject('uploads', 'doc.txt', { eTag, size: 100 });
+      expectAllSucceeded(await run(created('doc.txt', eTag, sequencer)));
+    }
+    expect(fake.copies.get('private/uploads/doc.txt')?.eTag).toBe('A');
+    expect(fake.stateOf('uploads', 'doc.txt')).toMatchObject({
+      eTag: 'A',
+      copiedTo: 's3://private/uploads/doc.txt',
+    });
+    // A duplicate of the newest event finds the copy up to date and copies nothing.
+    const copies = fake.s3.commandCalls(CopyObjectCommand).length;
+    expectAllSucceeded(await run(created('doc.txt', 'A', '03')));
+    expect(fake.s3.commandCalls(CopyObjectCommand)).toHaveLength(copies);
+  });
+
+  it('5. content recorded GONE (processed after a delete) is copied once it is uploaded again', async () => {
+    s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 100 });
+    s3.deleteObject('uploads', 'doc.txt');
+    await run(created('doc.txt', 'A', '01'));
+    await run(removed('doc.txt', '02'));
+    expect(fake.uploadRows()[0]).toMatchObject({ status: 'GONE' });
+    s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 100 });
+    expectAllSucceeded(await run(created('doc.txt', 'A', '03')));
+    expect(fake.copies.get('private/uploads/doc.txt')?.eTag).toBe('A');
+  });
+
+  it('5b. a re-upload of rejected content is not copied by the catch-up either', async () => {
+    const env = { ...COPY, BLOCKED_EXTENSIONS: 'exe' };
+    s3.putObject('uploads', 'setup.exe', { eTag: 'A', size: 100 });
+    await run(created('setup.exe', 'A', '01'), env);
+    await run(created('setup.exe', 'A', '02'), env);
+    expect(fake.copies.size).toBe(0);
+  });
+
+  it('6. a missing destination bucket fails the record on every receive, so the DLQ and its alarm show it', async () => {
+    s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 100 });
+    s3.missingBuckets.add('private');
+    const record = created('doc.txt', 'A', '01');
+    for (let receive = 1; receive <= 3; receive += 1) {
+      expect(failedIds(await run(record))).toEqual([record.messageId]);
+    }
+    expect(fake.uploadRows()).toHaveLength(0);
+    expect(output.metricTotal('RecordsFailed')).toBe(3);
+    expect(output.metricTotal('ObjectsGone')).toBe(0);
+  });
+
+  it('7a. an object over 5 GiB is copied with a multipart copy, part by part', async () => {
+    const size = 6 * GiB;
+    s3.putObject('uploads', 'video.mov', { eTag: 'big-1', size });
+    expectAllSucceeded(await run(created('video.mov', 'big-1', '01', { size })));
+    expect(fake.s3.commandCalls(CopyObjectCommand)).toHaveLength(0);
+    const parts = fake.s3.commandCalls(UploadPartCopyCommand).map((call) => call.args[0].input);
+    expect(parts).toHaveLength(12);
+    expect(parts.every((part) => part.CopySourceIfMatch === '"big-1"')).toBe(true);
+    expect(fake.s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(1);
+    expect(fake.copies.get('private/uploads/video.mov')).toMatchObject({ eTag: 'big-1', size });
+    expect(fake.uploadRows()[0]).toMatchObject({
+      status: 'STORED',
+      copiedTo: 's3://private/uploads/video.mov',
+    });
+  });
+
+  it('7b. a failed part aborts the multipart upload and fails the record', async () => {
+    const size = 6 * GiB;
+    s3.putObject('uploads', 'video.mov', { eTag: 'big-1', size });
+    fake.injectFault(
+      UploadPartCopyCommand,
+      (input) => input.PartNumber === 3,
+      new Error('socket hang up'),
+      1,
+    );
+    const record = created('video.mov', 'big-1', '01', { size });
+    expect(failedIds(await run(record))).toEqual([record.messageId]);
+    expect(fake.s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+    expect(s3.multipartUploads.size).toBe(0);
+    expect(fake.uploadRows()).toHaveLength(0);
+  });
+
+  it('7c. a copy that cannot finish in the function’s time still writes the row, with a reason and a metric', async () => {
+    const size = 6 * GiB;
+    s3.putObject('uploads', 'video.mov', { eTag: 'big-1', size });
+    // Every part copy hangs: only the deadline can end the copy.
+    fake.s3.on(UploadPartCopyCommand).callsFake(() => new Promise(() => undefined));
+    // 2.5 s left: the worker keeps 2 s to write rows, so the copy has 0.5 s.
+    const response = await run(created('video.mov', 'big-1', '01', { size }), COPY, 2_500);
+    expectAllSucceeded(response);
+    expect(fake.uploadRows()[0]).toMatchObject({
+      status: 'STORED',
+      reason: 'not copied: the copy did not finish within the function timeout (see README)',
+    });
+    expect(fake.uploadRows()[0]?.copiedTo).toBeUndefined();
+    expect(fake.s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+    expect(output.metricTotal('CopiesSkipped')).toBe(1);
+    expect(output.metricTotal('ObjectsIngested')).toBe(1);
+  });
+
+  it('8. a source key near 1,024 bytes gets a destination key that fits, recorded in copiedTo', async () => {
+    const key = `${'k'.repeat(1010)}.txt`;
+    s3.putObject('uploads', key, { eTag: 'A', size: 100 });
+    expectAllSucceeded(await run(created(key, 'A', '01')));
+    const [destination] = [...fake.copies.keys()];
+    expect(Buffer.byteLength(destination ?? '', 'utf8') - 'private/'.length).toBeLessThanOrEqual(1024);
+    expect(fake.uploadRows()[0]).toMatchObject({ status: 'STORED', copiedTo: `s3://${destination}` });
+  });
+
+  it('9. an object in an archive storage class is recorded without the copy, and says why', async () => {
+    s3.putObject('uploads', 'old.tar', { eTag: 'A', size: 100, storageClass: 'DEEP_ARCHIVE' });
+    expectAllSucceeded(await run(created('old.tar', 'A', '01')));
+    expect(fake.uploadRows()[0]).toMatchObject({
+      status: 'STORED',
+      reason: 'not copied: the object is in an archive storage class; restore it, then copy it (see README)',
+    });
+    expect(fake.copies.size).toBe(0);
+    expect(output.metricTotal('CopiesSkipped')).toBe(1);
+  });
+});
+
+describe('rows and metrics', () => {
+  it('10. a GONE row for content A carries none of content B’s content type or metadata', async () => {
+    s3.putObject('uploads', 'doc.txt', {
+      eTag: 'B',
+      size: 2,
+      contentType: 'text/b',
+      metadata: { owner: 'b' },
+    });
+    await run(created('doc.txt', 'A', '01'), {});
+    const [row] = fake.uploadRows();
+    expect(row).toMatchObject({ eTag: 'A', status: 'GONE' });
+    expect(row?.contentType).toBeUndefined();
+    expect(row?.metadata).toBeUndefined();
+  });
+
+  it('11a. the same removal delivered twice counts ObjectsRemoved once', async () => {
+    await run(removed('doc.txt', '05'), {});
+    await run(removed('doc.txt', '05'), {});
+    expect(output.metricTotal('ObjectsRemoved')).toBe(1);
+  });
+
+  it('11b. a retried multi-record message counts only the record that failed the first time', async () => {
+    for (const name of ['a', 'b', 'c']) s3.putObject('uploads', `${name}.txt`, { eTag: name, size: 1 });
+    const body = s3Notification(
+      s3Record({ key: 'a.txt', eTag: 'a', sequencer: '01' }),
+      s3Record({ key: 'b.txt', eTag: 'b', sequencer: '02' }),
+      s3Record({ key: 'c.txt', eTag: 'c', sequencer: '03' }),
+    );
+    fake.injectFault(
+      CopyObjectCommand,
+      (input) => String(input.Key).endsWith('c.txt'),
+      new Error('socket hang up'),
+      1,
+    );
+    const first = sqsRecord(body);
+    expect(failedIds(await run(first))).toEqual([first.messageId]);
+    const retry = { ...first, attributes: { ...first.attributes, ApproximateReceiveCount: '2' } };
+    expectAllSucceeded(await run(retry));
+    expect(output.metricTotal('ObjectsIngested')).toBe(3);
+    expect(output.metricTotal('DuplicatesSkipped')).toBe(0);
+    expect(output.metricValues('IngestLatency')).toHaveLength(3);
+  });
+
+  it('12. a row written before the idempotency record could be completed is counted once, as ingested', async () => {
+    s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 100 });
+    // The completion (UpdateItem on the idempotency table) is throttled once.
+    fake.injectFault(
+      UpdateItemCommand,
+      () => true,
+      Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }),
+      1,
+    );
+    const first = created('doc.txt', 'A', '01');
+    expect(failedIds(await run(first, {}))).toEqual([first.messageId]);
+    // The invocation ended, so its in-progress record expired before SQS delivers the message again.
+    for (const record of fake.idempotencyTable.values()) record.in_progress_expiration = 0;
+    const retry = { ...first, attributes: { ...first.attributes, ApproximateReceiveCount: '2' } };
+    expectAllSucceeded(await run(retry, {}));
+    expect(fake.uploadRows()).toHaveLength(1);
+    expect(output.metricTotal('ObjectsIngested')).toBe(1);
+    expect(output.metricTotal('DuplicatesSkipped')).toBe(0);
+    expect(output.metricValues('IngestLatency')).toHaveLength(1);
+  });
+});
