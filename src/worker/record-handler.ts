@@ -50,11 +50,14 @@ export interface RecordHandlerDependencies {
 
 type LogKeys = { messageId: string; objectUri?: string };
 
-/** Time kept back from the function's remaining time for writing rows after a long copy. */
+/**
+ * When a copy must be done by: the invocation's end, less a reserve for writing the rows after
+ * it (2 s, or a fifth of what is left when less than 10 s is).
+ */
 export function copyDeadlineOf(context: Context | undefined, now: number): number | undefined {
   if (!context) return undefined;
   const remaining = context.getRemainingTimeInMillis();
-  return now + remaining - Math.max(2_000, remaining * 0.1);
+  return now + remaining - Math.min(2_000, remaining / 5);
 }
 
 /** Where one delivery of a record stands: its message, and whether SQS delivered it before. */
