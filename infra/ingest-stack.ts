@@ -2,12 +2,14 @@ import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cd
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Bucket, CfnBucket, EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { DEFAULT_GSI_SHARD_COUNT } from '../src/config.js';
 import { type AlarmThresholds, IngestAlarms } from './constructs/ingest-alarms.js';
 import { IngestDashboard } from './constructs/ingest-dashboard.js';
 import { IngestQueues } from './constructs/ingest-queues.js';
 import { PrivateBucket } from './constructs/private-bucket.js';
 import { UploadLogTables } from './constructs/upload-log-tables.js';
 import { WorkerFunction } from './constructs/worker-function.js';
+import { eventSourceProblems } from './event-source-rules.js';
 import { OUTPUT } from './output-names.js';
 
 /** What a platform team sets when it deploys s3-ingest. Every prop has a safe default. */
@@ -61,6 +63,18 @@ export class IngestStack extends Stack {
     super(scope, id, props);
     const workerTimeout = props.workerTimeout ?? Duration.seconds(30);
     const batchingWindow = props.batchingWindow ?? Duration.seconds(1);
+    // Lambda's rule for SQS event sources: at least 6x the function timeout, plus the batching window.
+    const visibilityTimeout = Duration.seconds(workerTimeout.toSeconds() * 6 + batchingWindow.toSeconds());
+    const problems = eventSourceProblems({
+      functionTimeoutSeconds: workerTimeout.toSeconds(),
+      memorySize: props.workerMemorySize ?? 1024,
+      batchSize: props.batchSize ?? 10,
+      batchingWindowSeconds: batchingWindow.toSeconds(),
+      maxConcurrency: props.maxConcurrency ?? 50,
+      maxReceiveCount: props.maxReceiveCount ?? 5,
+      visibilityTimeoutSeconds: visibilityTimeout.toSeconds(),
+    });
+    if (problems.length > 0) throw new Error(`AWS would refuse these settings: ${problems.join('; ')}`);
 
     const accessLogs = new PrivateBucket(this, 'AccessLogs');
     Validations.of(accessLogs).acknowledge({
@@ -79,8 +93,7 @@ export class IngestStack extends Stack {
     ];
 
     this.queues = new IngestQueues(this, 'Queues', {
-      // Lambda's rule for SQS event sources: at least 6x the function timeout, plus the batching window.
-      visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * 6 + batchingWindow.toSeconds()),
+      visibilityTimeout,
       ...(props.maxReceiveCount !== undefined && { maxReceiveCount: props.maxReceiveCount }),
     });
     for (const bucket of this.watchedBuckets) {
@@ -139,6 +152,11 @@ export class IngestStack extends Stack {
         'Private copies of accepted objects',
       );
     }
+    this.output(
+      OUTPUT.gsiShardCount,
+      String(props.gsiShardCount ?? DEFAULT_GSI_SHARD_COUNT),
+      'Shards per bucket-day of the byBucketDay index (GSI_SHARD_COUNT): readers query every one',
+    );
     this.output(OUTPUT.ingestQueueUrl, this.queues.queue.queueUrl, 'Ingest queue');
     this.output(OUTPUT.ingestQueueArn, this.queues.queue.queueArn, 'Ingest queue ARN');
     this.output(OUTPUT.dlqUrl, this.queues.deadLetterQueue.queueUrl, 'Dead-letter queue');
@@ -178,9 +196,11 @@ export class IngestStack extends Stack {
       role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
     }
     if (this.copyDestination) {
+      // PutObject covers CopyObject and the multipart copy of objects over 5 GiB (CreateMultipartUpload,
+      // UploadPartCopy, CompleteMultipartUpload); AbortMultipartUpload cleans up a failed one.
       role.addToPolicy(
         new PolicyStatement({
-          actions: ['s3:PutObject'],
+          actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
           resources: [this.copyDestination.arnForObjects('*')],
         }),
       );

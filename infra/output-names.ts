@@ -15,4 +15,5 @@ export const OUTPUT = {
   workerFunction: 'WorkerFunctionName',
   alarmTopic: 'AlarmTopicArn',
   dashboard: 'DashboardName',
+  gsiShardCount: 'GsiShardCount',
 } as const;

@@ -25,6 +25,43 @@ export const CONTEXT_KEYS = [
 type ContextKey = (typeof CONTEXT_KEYS)[number];
 
 /**
+ * Context keys that look like this stack's settings (plain names; CDK's own keys carry `@`, `:`
+ * or `-`) but are not among {@link CONTEXT_KEYS}: a typo such as `copyDestinaton` would otherwise
+ * be ignored and deploy the default.
+ *
+ * @returns one message per unknown key, with the nearest known key when one is close
+ */
+export function unknownContextKeys(context: Readonly<Record<string, unknown>>): string[] {
+  const known = new Set<string>(CONTEXT_KEYS);
+  return Object.keys(context)
+    .filter((key) => /^[A-Za-z][A-Za-z0-9]*$/.test(key) && !known.has(key))
+    .map((key) => {
+      const nearest = [...known]
+        .map((candidate) => ({
+          candidate,
+          distance: editDistance(key.toLowerCase(), candidate.toLowerCase()),
+        }))
+        .sort((a, b) => a.distance - b.distance)[0];
+      const hint = nearest && nearest.distance <= 3 ? ` (did you mean ${nearest.candidate}?)` : '';
+      return `unknown context key ${key}${hint}`;
+    });
+}
+
+/** Levenshtein distance: how many single-character edits turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
  * Reads the stack's props from CDK context. Values given with `-c` are strings; cdk.json may
  * hold numbers, booleans or lists.
  *

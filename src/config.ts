@@ -32,6 +32,9 @@ export const CONFIG_ENV = {
   blockedExtensions: 'BLOCKED_EXTENSIONS',
 } as const;
 
+/** Shards per bucket-day of the `byBucketDay` index when `GSI_SHARD_COUNT` is not set. */
+export const DEFAULT_GSI_SHARD_COUNT = 8;
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 function requiredString(env: Env, name: string): string {
@@ -160,7 +163,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     idempotencyTable: requiredString(env, CONFIG_ENV.idempotencyTable),
     ...(copyDestinationBucket !== undefined && { copyDestinationBucket }),
     ...(retentionDays !== undefined && { retentionDays }),
-    gsiShardCount: optionalInteger(env, CONFIG_ENV.gsiShardCount, 1, 1000) ?? 8,
+    gsiShardCount: optionalInteger(env, CONFIG_ENV.gsiShardCount, 1, 1000) ?? DEFAULT_GSI_SHARD_COUNT,
     idempotencyTtlSeconds: optionalInteger(env, CONFIG_ENV.idempotencyTtlSeconds, 60, 31_536_000) ?? 86_400,
     validation: Object.freeze({
       ...(maxObjectBytes !== undefined && { maxObjectBytes }),

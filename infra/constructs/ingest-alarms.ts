@@ -81,6 +81,24 @@ export class IngestAlarms extends Construct {
       }),
     );
     this.topic = new Topic(this, 'Topic', { masterKey: key, enforceSSL: true });
+    // The topic's own policy replaces SNS's default one, which held the only grant to the account:
+    // without this statement every alarm changes state and notifies nobody ("not authorized to
+    // perform: SNS:Publish ... because no resource-based policy allows"). Only this account's alarms.
+    const stack = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
+          },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
     if (props.alarmEmail) {
       const subscription = new Subscription(this, 'EmailSubscription', {
         topic: this.topic,

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -6,7 +6,8 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CONFIG_ENV } from '../../src/config.js';
+import { CONFIG_ENV, loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
 import {
   WORKER_ENTRY,
   WORKER_ESM_BANNER,
@@ -71,6 +72,43 @@ function environmentOf(settings: WorkerSettings, logLevel: string): Record<strin
   return env;
 }
 
+/** The prop (and `-c` context key) behind each worker environment variable, for synth errors. */
+const SETTING_OF_VARIABLE: Readonly<Record<string, string>> = {
+  [CONFIG_ENV.copyDestinationBucket]: 'copyDestinationBucket',
+  [CONFIG_ENV.retentionDays]: 'retentionDays',
+  [CONFIG_ENV.gsiShardCount]: 'gsiShardCount',
+  [CONFIG_ENV.idempotencyTtlSeconds]: 'idempotencyTtlSeconds',
+  [CONFIG_ENV.maxObjectBytes]: 'maxObjectBytes',
+  [CONFIG_ENV.allowedContentTypes]: 'allowedContentTypes',
+  [CONFIG_ENV.blockedExtensions]: 'blockedExtensions',
+};
+
+/**
+ * Runs the worker's own `loadConfig` over the environment the function will get, so a setting the
+ * worker would reject at every cold start fails the synth instead. Values CloudFormation resolves
+ * at deploy time (table and bucket names) are valid by construction and stand in as placeholders.
+ *
+ * @throws {Error} naming the setting and what is wrong with it
+ */
+export function checkWorkerEnvironment(env: Readonly<Record<string, string>>): void {
+  const resolvedNow = Object.fromEntries(
+    Object.entries(env).map(([name, value]) => [
+      name,
+      Token.isUnresolved(value) ? 'resolved-at-deploy' : value,
+    ]),
+  );
+  try {
+    loadConfig(resolvedNow);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const variable = Object.keys(SETTING_OF_VARIABLE).find((name) => error.message.startsWith(`${name} `));
+    const setting = variable ? SETTING_OF_VARIABLE[variable] : undefined;
+    throw new Error(`worker setting ${setting ?? ''}${setting ? ': ' : ''}${error.message}`, {
+      cause: error,
+    });
+  }
+}
+
 /**
  * The worker: the bundled handler on Node.js 22 (arm64), its own log group with retention,
  * a role that may write only to that log group (grants for data are added by the stack), and
@@ -83,10 +121,8 @@ export class WorkerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkerFunctionProps) {
     super(scope, id);
-    const maxConcurrency = props.maxConcurrency ?? 50;
-    if (maxConcurrency < 2 || maxConcurrency > 1000) {
-      throw new Error(`maxConcurrency must be from 2 to 1000 (Lambda's SQS limit), got ${maxConcurrency}`);
-    }
+    const environment = environmentOf(props.settings, props.logLevel ?? 'INFO');
+    checkWorkerEnvironment(environment);
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
     // A role of our own instead of AWSLambdaBasicExecutionRole: that managed policy may write to every log group.
     this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
@@ -107,7 +143,7 @@ export class WorkerFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       tracing: Tracing.ACTIVE,
-      environment: environmentOf(props.settings, props.logLevel ?? 'INFO'),
+      environment,
       bundling: {
         format: OutputFormat.ESM,
         minify: true,
@@ -123,7 +159,7 @@ export class WorkerFunction extends Construct {
         batchSize: props.batchSize ?? 10,
         maxBatchingWindow: props.batchingWindow ?? Duration.seconds(1),
         reportBatchItemFailures: true,
-        maxConcurrency,
+        maxConcurrency: props.maxConcurrency ?? 50,
       }),
     );
   }

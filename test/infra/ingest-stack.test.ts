@@ -184,7 +184,9 @@ describe('worker', () => {
   });
 
   it('rejects a maximum concurrency SQS event sources do not allow', () => {
-    expect(() => buildStack({ maxConcurrency: 1 })).toThrow('maxConcurrency must be from 2 to 1000');
+    expect(() => buildStack({ maxConcurrency: 1 })).toThrow(
+      'maxConcurrency must be a whole number from 2 to 1000',
+    );
   });
 });
 
@@ -239,7 +241,13 @@ describe('least privilege', () => {
     const worker = iamStatements(full, 'WorkerRole');
     const actions = new Set(worker.flatMap(actionsOf));
     const s3Actions = [...actions].filter((a) => a.startsWith('s3:')).sort();
-    expect(s3Actions).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:PutObject']);
+    expect(s3Actions).toEqual([
+      's3:AbortMultipartUpload',
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:ListBucket',
+      's3:PutObject',
+    ]);
     const dynamoActions = [...actions].filter((a) => a.startsWith('dynamodb:')).sort();
     expect(dynamoActions).toEqual([
       'dynamodb:DeleteItem',
