@@ -67,6 +67,8 @@ export interface StackDescription {
   readonly buckets: { readonly uploads: string; readonly copyDestination: string };
   readonly queues: { readonly ingest: string; readonly dlq: string };
   readonly tables: { readonly uploads: string; readonly idempotency: string };
+  /** The worker's settings that readers of the log need (absent in files of older versions). */
+  readonly settings?: { readonly gsiShardCount: number };
 }
 
 /** A running local stack. */
@@ -219,7 +221,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cleanups.push(() => running.stop());
     }
     return {
-      description: { ...description, queues: { ingest: queues.ingest.url, dlq: queues.dlq.url } },
+      description: {
+        ...description,
+        queues: { ingest: queues.ingest.url, dlq: queues.dlq.url },
+        settings: { gsiShardCount: workerConfig.gsiShardCount },
+      },
       names,
       queues,
       clients,

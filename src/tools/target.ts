@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { OUTPUT } from '../../infra/output-names.js';
+import { DEFAULT_GSI_SHARD_COUNT } from '../config.js';
 import type { StackDescription } from '../local/stack.js';
 import { localClients } from '../local/stack.js';
 import { ToolError } from './tool-error.js';
@@ -22,6 +23,21 @@ export interface ToolTarget {
   readonly dlqArn?: string;
   readonly uploadLogTable: string;
   readonly idempotencyTable: string;
+  /** Shards per bucket-day of `byBucketDay`, as the stack's worker writes them. */
+  readonly gsiShardCount: number;
+}
+
+/**
+ * Refuses a bucket the stack does not watch: its log holds no uploads of it, and an empty answer
+ * would read as "nothing was uploaded".
+ *
+ * @throws {ToolError} naming the watched buckets
+ */
+export function requireWatchedBucket(target: ToolTarget, bucket: string): void {
+  if (target.watchedBuckets.includes(bucket)) return;
+  throw new ToolError(
+    `bucket ${bucket} is not watched by ${target.label}: it records uploads to ${target.watchedBuckets.join(', ')}`,
+  );
 }
 
 /** Clients bound to a target. */
@@ -58,6 +74,7 @@ export function targetFromStackFile(description: StackDescription, label: string
     dlqUrl: description.queues.dlq,
     uploadLogTable: description.tables.uploads,
     idempotencyTable: description.tables.idempotency,
+    gsiShardCount: description.settings?.gsiShardCount ?? DEFAULT_GSI_SHARD_COUNT,
   };
 }
 
@@ -88,6 +105,11 @@ export function targetFromOutputs(
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
+  const shards = values.get(OUTPUT.gsiShardCount);
+  const gsiShardCount = shards === undefined ? DEFAULT_GSI_SHARD_COUNT : Number(shards);
+  if (!Number.isSafeInteger(gsiShardCount) || gsiShardCount < 1) {
+    throw new ToolError(`stack ${stackName} has an unusable ${OUTPUT.gsiShardCount} output: "${shards}"`);
+  }
   const ingestQueueArn = values.get(OUTPUT.ingestQueueArn);
   const dlqArn = values.get(OUTPUT.dlqArn);
   return {
@@ -102,6 +124,8 @@ export function targetFromOutputs(
     ...(dlqArn && { dlqArn }),
     uploadLogTable: get(OUTPUT.uploadLogTable),
     idempotencyTable: get(OUTPUT.idempotencyTable),
+    // Stacks deployed before the output existed wrote the default.
+    gsiShardCount,
   };
 }
 

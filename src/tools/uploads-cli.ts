@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { positiveNumber, runTool, TARGET_ARG_OPTIONS, TARGET_HELP, targetOptionsOf } from './cli-support.js';
 import { type Column, renderCsv, renderTable } from './format.js';
-import { resolveTarget } from './target.js';
+import { requireWatchedBucket, resolveTarget } from './target.js';
 import { ToolError } from './tool-error.js';
 import { type LogRow, parseS3Uri, UploadQueries } from './upload-queries.js';
 
@@ -22,7 +22,8 @@ Output and paging:
   --format table|json|csv   (default table; --json is --format json)
   --limit N                 rows per page (default 100)
   --after CURSOR            the next page: the cursor the previous page printed
-  --shards N                GSI_SHARD_COUNT of the worker (default 8)
+  --shards N                shards per bucket-day to query (default: the stack's GSI_SHARD_COUNT,
+                            from its GsiShardCount output or the local stack file)
 
 ${TARGET_HELP}`;
 
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
 
   if (values.object) {
     const { bucket, key } = parseS3Uri(values.object);
+    requireWatchedBucket(target, bucket);
     const { uploads, state } = await queries.byObject(bucket, key);
     if (format === 'json') {
       console.log(JSON.stringify({ uploads, state: state ?? null }, null, 2));
@@ -101,9 +103,10 @@ async function main(): Promise<void> {
 
   const to = parseTime(values.to, '--to', new Date());
   const from = parseTime(values.from, '--from', new Date(to.getTime() - 86_400_000));
+  if (values.bucket) requireWatchedBucket(target, values.bucket);
   const buckets = values.bucket ? [values.bucket] : target.watchedBuckets;
   const limit = positiveNumber(values.limit, '--limit') ?? 100;
-  const shardCount = positiveNumber(values.shards, '--shards') ?? 8;
+  const shardCount = positiveNumber(values.shards, '--shards') ?? target.gsiShardCount;
   const pages = await Promise.all(
     buckets.map((bucket) =>
       queries.byBucket({

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gsiShard } from '../../src/core/log-items.js';
 import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
@@ -298,6 +299,59 @@ describe('command lines', () => {
     ]);
     expect(uploads.status).toBe(0);
     expect(JSON.parse(uploads.stdout).uploads).toHaveLength(2);
+  });
+
+  it('query every shard the stack writes (16 here), and refuse a bucket the stack does not watch', async () => {
+    // Prepare: a stack whose worker writes 16 shards, and keys that land in shards 8-15.
+    const sixteen = await startLocalStack({
+      s3Port: 0,
+      dynamodbPort: 0,
+      visibilityTimeoutSeconds: 1,
+      workerEnv: { GSI_SHARD_COUNT: '16' },
+    });
+    try {
+      const keys = Array.from({ length: 40 }, (_, i) => `shards/${i}.txt`)
+        .filter((key) => gsiShard(key, 16) >= 8)
+        .slice(0, 5);
+      expect(keys).toHaveLength(5);
+      for (const key of keys) {
+        await sixteen.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: key }));
+      }
+      await sixteen.bridge.drain();
+      await waitFor(
+        'the 16-shard stack to drain',
+        async () => (await queueDepth(sixteen.clients.sqs, sixteen.queues.ingest.url)) === 0,
+      );
+      const file = join(mkdtempSync(join(tmpdir(), 's3-ingest-stack-')), 'stack.json');
+      writeFileSync(file, JSON.stringify(sixteen.description));
+      // Act
+      const rows = await run('src/tools/uploads-cli.ts', [
+        '--bucket',
+        'uploads',
+        '--json',
+        '--stack-file',
+        file,
+      ]);
+      const unwatched = await run('src/tools/uploads-cli.ts', [
+        '--bucket',
+        'uploads-private',
+        '--stack-file',
+        file,
+      ]);
+      // Assess
+      expect(rows.status).toBe(0);
+      expect(
+        JSON.parse(rows.stdout)
+          .rows.map((row: { key: string }) => row.key)
+          .sort(),
+      ).toEqual([...keys].sort());
+      expect(unwatched.status).toBe(1);
+      expect(unwatched.stderr).toContain(
+        `bucket uploads-private is not watched by ${file}: it records uploads to uploads`,
+      );
+    } finally {
+      await sixteen.stop();
+    }
   });
 
   it('fail with a clear message when there is no stack', async () => {

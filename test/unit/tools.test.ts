@@ -16,6 +16,7 @@ const outputs = [
   { OutputKey: OUTPUT.dlqArn, OutputValue: 'arn:aws:sqs:eu-west-1:123:dlq' },
   { OutputKey: OUTPUT.uploadLogTable, OutputValue: 'log-table' },
   { OutputKey: OUTPUT.idempotencyTable, OutputValue: 'idem-table' },
+  { OutputKey: OUTPUT.gsiShardCount, OutputValue: '16' },
 ];
 
 describe('deployed stack resolution', () => {
@@ -32,7 +33,15 @@ describe('deployed stack resolution', () => {
       dlqArn: 'arn:aws:sqs:eu-west-1:123:dlq',
       uploadLogTable: 'log-table',
       idempotencyTable: 'idem-table',
+      gsiShardCount: 16,
     });
+  });
+
+  it('reads the shard count from the stack, and takes the default from stacks deployed before that output', () => {
+    const older = outputs.filter((o) => o.OutputKey !== OUTPUT.gsiShardCount);
+    expect(targetFromOutputs('old', 'eu-west-1', older).gsiShardCount).toBe(8);
+    const broken = [...older, { OutputKey: OUTPUT.gsiShardCount, OutputValue: 'x' }];
+    expect(() => targetFromOutputs('bad', 'eu-west-1', broken)).toThrow('unusable GsiShardCount output');
   });
 
   it('names the outputs a stack lacks', () => {
