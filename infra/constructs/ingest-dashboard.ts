@@ -45,7 +45,12 @@ export class IngestDashboard extends Construct {
               MetricName.ObjectsRejected,
               MetricName.RecordsFailed,
             ].map(perMinute),
-            [MetricName.ObjectsGone, MetricName.ObjectsRemoved, MetricName.StaleEventsIgnored].map(perMinute),
+            [
+              MetricName.ObjectsGone,
+              MetricName.ObjectsRemoved,
+              MetricName.StaleEventsIgnored,
+              MetricName.CopiesSkipped,
+            ].map(perMinute),
           ),
           graph('Ingest latency (ms)', [
             workerMetric(MetricName.IngestLatency, 'p50').with({ period: MINUTE, label: 'p50' }),

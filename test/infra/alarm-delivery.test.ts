@@ -98,8 +98,9 @@ describe('alarm delivery', () => {
     const policy = Object.values(template.toJSON().Resources as Record<string, Resource>).find(
       (r) => r.Type === 'AWS::SNS::TopicPolicy',
     );
-    const statements = (policy?.Properties.PolicyDocument as { Statement: PolicyStatement[] }).Statement;
-    const topicRef = String((resolve(policy?.Properties.Topics) as string[])[0]);
+    if (!policy) throw new Error('the stack has no topic policy');
+    const statements = (policy.Properties.PolicyDocument as { Statement: PolicyStatement[] }).Statement;
+    const topicRef = String((resolve(policy.Properties.Topics) as string[])[0]);
     const publish = (keys: Record<string, string>) =>
       isAllowed(statements, {
         service: 'cloudwatch.amazonaws.com',

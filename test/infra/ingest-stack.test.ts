@@ -325,6 +325,7 @@ describe('alarms and dashboard', () => {
       'DuplicatesSkipped',
       'ObjectsRejected',
       'RecordsFailed',
+      'CopiesSkipped',
       'IngestLatency',
       'ApproximateNumberOfMessagesVisible',
       'ApproximateAgeOfOldestMessage',
