@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { progressReporter } from '../src/tools/cli-support.js';
 import { renderTable } from '../src/tools/format.js';
+import { progressReporter } from '../src/tools/progress.js';
 import { ToolError } from '../src/tools/tool-error.js';
 import { renderHtmlReport } from './html-report.js';
 import { LOADTEST_HELP, parseLoadTestArgs } from './options.js';

@@ -24,6 +24,8 @@ export interface ObjectHead {
   readonly contentType?: string;
   /** The version HeadObject answered for, in a versioned bucket (never `"null"`). */
   readonly versionId?: string;
+  /** ISO 8601. */
+  readonly lastModified?: string;
   readonly metadata: Readonly<Record<string, string>>;
 }
 
@@ -133,6 +135,7 @@ export class S3ObjectStore implements ObjectStore {
         ...(head.ContentLength !== undefined && { size: head.ContentLength }),
         ...(head.ContentType !== undefined && { contentType: head.ContentType }),
         ...(head.VersionId !== undefined && head.VersionId !== 'null' && { versionId: head.VersionId }),
+        ...(head.LastModified !== undefined && { lastModified: head.LastModified.toISOString() }),
         metadata: head.Metadata ?? {},
       };
     } catch (error) {

@@ -67,8 +67,14 @@ export interface StackDescription {
   readonly buckets: { readonly uploads: string; readonly copyDestination: string };
   readonly queues: { readonly ingest: string; readonly dlq: string };
   readonly tables: { readonly uploads: string; readonly idempotency: string };
-  /** The worker's settings that readers of the log need (absent in files of older versions). */
-  readonly settings?: { readonly gsiShardCount: number };
+  /**
+   * The worker's settings that tools need (absent in files of older versions): the shard count
+   * readers query, and the environment the worker was configured from (what `reprocess` runs with).
+   */
+  readonly settings?: {
+    readonly gsiShardCount: number;
+    readonly workerEnv?: Readonly<Record<string, string>>;
+  };
 }
 
 /** A running local stack. */
@@ -177,13 +183,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     sqsForSink = clients.sqs;
     const { ttl } = await createTables(clients.dynamodb, names);
 
-    const workerConfig = loadConfig({
+    const workerEnv: Record<string, string> = {
       ...LOCAL_WORKER_DEFAULTS,
       [CONFIG_ENV.copyDestinationBucket]: names.copyDestinationBucket,
       ...options.workerEnv,
       [CONFIG_ENV.uploadLogTable]: names.uploadLogTable,
       [CONFIG_ENV.idempotencyTable]: names.idempotencyTable,
-    });
+    };
+    const workerConfig = loadConfig(workerEnv);
     const metrics = new IngestMetrics({ write: options.metricsOutput ?? (() => undefined) });
     let poller: EventSourcePoller | undefined;
     let workerClients: LocalClients | undefined;
@@ -224,7 +231,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       description: {
         ...description,
         queues: { ingest: queues.ingest.url, dlq: queues.dlq.url },
-        settings: { gsiShardCount: workerConfig.gsiShardCount },
+        settings: { gsiShardCount: workerConfig.gsiShardCount, workerEnv },
       },
       names,
       queues,

@@ -1,6 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { parseMessageBody } from '../core/envelope.js';
-import { ToolError } from './tool-error.js';
+import { UsageError } from './tool-error.js';
 
 /** What on-call needs to know about one DLQ message. */
 export interface MessageSummary {
@@ -49,12 +49,17 @@ export type MessageFilter = (summary: MessageSummary) => boolean;
  * `bucket=NAME`, `key-prefix=PREFIX`, `event=PREFIX` (e.g. `ObjectRemoved`), `contains=TEXT`
  * (anywhere in the raw body), `malformed` (bodies the worker cannot read), `readable`.
  *
- * @throws {ToolError} for an expression it does not know
+ * @throws {UsageError} for an expression it does not know, or one that needs a value and has none
  */
 export function parseFilters(expressions: readonly string[]): MessageFilter {
   const tests = expressions.map((expression): MessageFilter => {
     const [name = '', ...rest] = expression.split('=');
     const value = rest.join('=');
+    const needsValue = ['bucket', 'key-prefix', 'event', 'contains'].includes(name.trim());
+    if (needsValue && value === '') {
+      // An empty value would match every message (a prefix) or none (a bucket): neither was meant.
+      throw new UsageError(`filter "${expression}" needs a value: ${name.trim()}=VALUE`);
+    }
     switch (name.trim()) {
       case 'bucket':
         return (m) => m.bucket === value;
@@ -69,7 +74,7 @@ export function parseFilters(expressions: readonly string[]): MessageFilter {
       case 'readable':
         return (m) => m.problem === undefined;
       default:
-        throw new ToolError(
+        throw new UsageError(
           `unknown filter "${expression}": use bucket=NAME, key-prefix=PREFIX, event=PREFIX, contains=TEXT, malformed or readable`,
         );
     }

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CancelMessageMoveTaskCommand,
@@ -7,6 +7,7 @@ import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   type Message,
+  type MessageAttributeValue,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
@@ -14,6 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type MessageFilter, type MessageSummary, summarizeMessage } from './dlq-messages.js';
 import type { ToolTarget } from './target.js';
+import { ToolError } from './tool-error.js';
 
 /** Depth and age of one queue. */
 export interface QueueStatus {
@@ -345,4 +347,73 @@ export async function cancelMoveTask(sqs: SQSClient, taskHandle: string): Promis
     new CancelMessageMoveTaskCommand({ TaskHandle: taskHandle }),
   );
   return ApproximateNumberOfMessagesMoved;
+}
+
+/** One line of a discard file, as {@link discardMessages} writes it. */
+interface DiscardedLine {
+  readonly messageId?: string;
+  readonly receiveCount?: number;
+  readonly body?: string;
+  readonly messageAttributes?: Record<string, MessageAttributeValue>;
+}
+
+/**
+ * Sends messages that `discard` saved back to a queue (after the fault that made them poison was
+ * fixed), those that match `filter`; `dryRun` counts them only. A line that is not a saved
+ * message stops the replay before anything is sent, naming the line.
+ */
+export async function replayDiscarded(
+  sqs: SQSClient,
+  options: {
+    readonly file: string;
+    readonly to: string;
+    readonly filter?: MessageFilter;
+    readonly dryRun?: boolean;
+    readonly rate?: number;
+    readonly onProgress?: (progress: MoveProgress) => void;
+  },
+): Promise<MoveProgress> {
+  const lines = (await readFile(options.file, 'utf8')).split('\n').filter((line) => line.trim() !== '');
+  const saved = lines.map((line, index) => {
+    try {
+      const parsed = JSON.parse(line) as DiscardedLine;
+      if (typeof parsed.body !== 'string') throw new Error('no body');
+      return parsed;
+    } catch {
+      throw new ToolError(`${options.file} line ${index + 1} is not a message saved by discard`);
+    }
+  });
+  const progress = { scanned: 0, moved: 0, skipped: 0 };
+  const started = Date.now();
+  for (const line of saved) {
+    progress.scanned += 1;
+    const summary = summarizeMessage({
+      Body: line.body,
+      MessageId: line.messageId ?? '',
+      Attributes: { ApproximateReceiveCount: String(line.receiveCount ?? 0) },
+    });
+    if (options.filter && !options.filter(summary)) {
+      progress.skipped += 1;
+    } else {
+      if (!options.dryRun) {
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: options.to,
+            MessageBody: line.body ?? '',
+            ...(line.messageAttributes &&
+              Object.keys(line.messageAttributes).length > 0 && {
+                MessageAttributes: line.messageAttributes,
+              }),
+          }),
+        );
+      }
+      progress.moved += 1;
+      if (options.rate) {
+        const due = started + (progress.moved / options.rate) * 1000;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      }
+    }
+    options.onProgress?.({ ...progress });
+  }
+  return progress;
 }

@@ -40,3 +40,36 @@ export function formatAge(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/**
+ * Parses RFC 4180 CSV (quoted cells, doubled quotes, line breaks inside quotes) into rows of
+ * cells; the inverse of {@link renderCsv}.
+ */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let value = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    if (quoted) {
+      if (char === '"' && text[i + 1] === '"') {
+        value += '"';
+        i += 1;
+      } else if (char === '"') quoted = false;
+      else value += char;
+    } else if (char === '"') quoted = true;
+    else if (char === ',') {
+      row.push(value);
+      value = '';
+    } else if (char === '\n' || char === '\r') {
+      if (char === '\r' && text[i + 1] === '\n') i += 1;
+      row.push(value);
+      rows.push(row);
+      row = [];
+      value = '';
+    } else value += char;
+  }
+  if (value !== '' || row.length > 0) rows.push([...row, value]);
+  return rows.filter((cells) => cells.some((cell) => cell !== ''));
+}

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -7,7 +8,7 @@ import { OUTPUT } from '../../infra/output-names.js';
 import { DEFAULT_GSI_SHARD_COUNT } from '../config.js';
 import type { StackDescription } from '../local/stack.js';
 import { localClients } from '../local/stack.js';
-import { ToolError } from './tool-error.js';
+import { ToolError, UsageError } from './tool-error.js';
 
 /** Everything a tool needs to know about the stack it works on, local or deployed. */
 export interface ToolTarget {
@@ -17,6 +18,8 @@ export interface ToolTarget {
   readonly region: string;
   readonly ingestBucket: string;
   readonly watchedBuckets: readonly string[];
+  /** Where accepted objects are copied, when the stack copies. */
+  readonly copyDestinationBucket?: string;
   readonly ingestQueueUrl: string;
   readonly ingestQueueArn?: string;
   readonly dlqUrl: string;
@@ -25,6 +28,10 @@ export interface ToolTarget {
   readonly idempotencyTable: string;
   /** Shards per bucket-day of `byBucketDay`, as the stack's worker writes them. */
   readonly gsiShardCount: number;
+  /** The deployed worker function, whose environment holds the worker's settings. */
+  readonly workerFunction?: string;
+  /** The local worker's environment (a local stack has no function to ask). */
+  readonly workerEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -70,11 +77,13 @@ export function targetFromStackFile(description: StackDescription, label: string
     region: description.region,
     ingestBucket: description.buckets.uploads,
     watchedBuckets: [description.buckets.uploads],
+    copyDestinationBucket: description.buckets.copyDestination,
     ingestQueueUrl: description.queues.ingest,
     dlqUrl: description.queues.dlq,
     uploadLogTable: description.tables.uploads,
     idempotencyTable: description.tables.idempotency,
     gsiShardCount: description.settings?.gsiShardCount ?? DEFAULT_GSI_SHARD_COUNT,
+    ...(description.settings?.workerEnv && { workerEnv: description.settings.workerEnv }),
   };
 }
 
@@ -110,6 +119,8 @@ export function targetFromOutputs(
   if (!Number.isSafeInteger(gsiShardCount) || gsiShardCount < 1) {
     throw new ToolError(`stack ${stackName} has an unusable ${OUTPUT.gsiShardCount} output: "${shards}"`);
   }
+  const copyDestinationBucket = values.get(OUTPUT.copyDestinationBucket);
+  const workerFunction = values.get(OUTPUT.workerFunction);
   const ingestQueueArn = values.get(OUTPUT.ingestQueueArn);
   const dlqArn = values.get(OUTPUT.dlqArn);
   return {
@@ -118,6 +129,7 @@ export function targetFromOutputs(
     region,
     ingestBucket: get(OUTPUT.ingestBucket),
     watchedBuckets: watched.length > 0 ? watched : [get(OUTPUT.ingestBucket)],
+    ...(copyDestinationBucket && { copyDestinationBucket }),
     ingestQueueUrl: get(OUTPUT.ingestQueueUrl),
     ...(ingestQueueArn && { ingestQueueArn }),
     dlqUrl: get(OUTPUT.dlqUrl),
@@ -126,7 +138,37 @@ export function targetFromOutputs(
     idempotencyTable: get(OUTPUT.idempotencyTable),
     // Stacks deployed before the output existed wrote the default.
     gsiShardCount,
+    ...(workerFunction && { workerFunction }),
   };
+}
+
+/**
+ * Checks that a local stack's endpoint accepts connections, so a stack file left by an `npm start`
+ * that is gone gives a clear message instead of ECONNREFUSED from the first call.
+ *
+ * @throws {ToolError} naming the endpoint and the file
+ */
+export async function requireListening(
+  endpoint: string,
+  stackFile: string,
+  timeoutMs = 2_000,
+): Promise<void> {
+  const url = new URL(endpoint);
+  const answered = await new Promise<boolean>((resolve) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+  if (!answered) {
+    throw new ToolError(
+      `no local stack answers at ${endpoint} (from ${stackFile}): is \`npm start\` running?`,
+    );
+  }
 }
 
 /** Options every tool takes to choose its target. */
@@ -149,13 +191,19 @@ export async function resolveTarget(
   if (kind === 'local') {
     const path = options.stackFile ?? DEFAULT_STACK_FILE;
     const description = await readStackFile(path);
+    await requireListening(description.endpoints.dynamodb, path);
     return { target: targetFromStackFile(description, path), clients: localClients(description) };
   }
-  if (kind !== 'aws') throw new ToolError(`--target must be local or aws, got "${kind}"`);
-  if (!options.stackName) throw new ToolError('--target aws needs --stack-name NAME');
+  if (kind !== 'aws') throw new UsageError(`--target must be local or aws, got "${kind}"`);
+  if (!options.stackName) throw new UsageError('--target aws needs --stack-name NAME');
   const cloudFormation = new CloudFormationClient(options.region ? { region: options.region } : {});
   try {
-    const region = await cloudFormation.config.region();
+    const region = await cloudFormation.config.region().catch((error: unknown) => {
+      throw new UsageError(
+        'no AWS region: add --region REGION, or set AWS_REGION (or the region of your AWS profile)',
+        { cause: error },
+      );
+    });
     const { Stacks = [] } = await cloudFormation.send(
       new DescribeStacksCommand({ StackName: options.stackName }),
     );

@@ -7,3 +7,11 @@ export class ToolError extends S3IngestError {
     this.name = 'ToolError';
   }
 }
+
+/** The command line was wrong (a flag, a value, a missing argument): exit code 2, as for usage errors. */
+export class UsageError extends ToolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}

@@ -1,7 +1,7 @@
 import { type DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { BY_BUCKET_DAY_INDEX, bucketDayPartition, objectPk, STATE_SK } from '../core/log-items.js';
-import { ToolError } from './tool-error.js';
+import { ToolError, UsageError } from './tool-error.js';
 
 /** A row of the upload log, as stored. */
 export type LogRow = Record<string, unknown> & { pk: string; sk: string };
@@ -138,6 +138,6 @@ export function daysBetween(from: Date, to: Date): string[] {
 /** Parses `s3://bucket/key`. @throws {ToolError} for anything else */
 export function parseS3Uri(uri: string): { bucket: string; key: string } {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!match?.[1] || !match[2]) throw new ToolError(`expected s3://BUCKET/KEY, got "${uri}"`);
+  if (!match?.[1] || !match[2]) throw new UsageError(`expected s3://BUCKET/KEY, got "${uri}"`);
   return { bucket: match[1], key: match[2] };
 }

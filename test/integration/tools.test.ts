@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gsiShard } from '../../src/core/log-items.js';
 import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
@@ -250,113 +248,5 @@ describe('backfill', () => {
       });
     }
     expect(stack.metrics.totals().DuplicatesSkipped - duplicatesBefore).toBe(3);
-  });
-});
-
-describe('command lines', () => {
-  /** Runs a tool without blocking this process, which serves the stack the tool talks to. */
-  const run = (script: string, args: string[]) =>
-    new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', script, ...args],
-        { encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' }, timeout: 30_000 },
-        (error, stdout, stderr) => {
-          const code = error && typeof error.code === 'number' ? error.code : error ? -1 : 0;
-          resolve({ status: code, stdout, stderr });
-        },
-      );
-    });
-
-  it('print their help', async () => {
-    for (const script of [
-      'src/tools/redrive-cli.ts',
-      'src/tools/uploads-cli.ts',
-      'src/tools/backfill-cli.ts',
-    ]) {
-      const result = await run(script, ['--help']);
-      expect(result.status).toBe(0);
-      expect(result.stdout).toContain('Usage: npm run');
-      expect(result.stdout).toContain('--stack-name NAME');
-    }
-  });
-
-  it('work on a stack file and print JSON', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 's3-ingest-stack-')), 'stack.json');
-    writeFileSync(file, JSON.stringify(stack.description));
-    const status = await run('src/tools/redrive-cli.ts', ['status', '--json', '--stack-file', file]);
-    expect(status.status).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({
-      ingest: { visible: expect.any(Number) },
-      dlq: { visible: 0 },
-    });
-    const uploads = await run('src/tools/uploads-cli.ts', [
-      '--object',
-      's3://uploads/q/history.txt',
-      '--json',
-      '--stack-file',
-      file,
-    ]);
-    expect(uploads.status).toBe(0);
-    expect(JSON.parse(uploads.stdout).uploads).toHaveLength(2);
-  });
-
-  it('query every shard the stack writes (16 here), and refuse a bucket the stack does not watch', async () => {
-    // Prepare: a stack whose worker writes 16 shards, and keys that land in shards 8-15.
-    const sixteen = await startLocalStack({
-      s3Port: 0,
-      dynamodbPort: 0,
-      visibilityTimeoutSeconds: 1,
-      workerEnv: { GSI_SHARD_COUNT: '16' },
-    });
-    try {
-      const keys = Array.from({ length: 40 }, (_, i) => `shards/${i}.txt`)
-        .filter((key) => gsiShard(key, 16) >= 8)
-        .slice(0, 5);
-      expect(keys).toHaveLength(5);
-      for (const key of keys) {
-        await sixteen.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: key }));
-      }
-      await sixteen.bridge.drain();
-      await waitFor(
-        'the 16-shard stack to drain',
-        async () => (await queueDepth(sixteen.clients.sqs, sixteen.queues.ingest.url)) === 0,
-      );
-      const file = join(mkdtempSync(join(tmpdir(), 's3-ingest-stack-')), 'stack.json');
-      writeFileSync(file, JSON.stringify(sixteen.description));
-      // Act
-      const rows = await run('src/tools/uploads-cli.ts', [
-        '--bucket',
-        'uploads',
-        '--json',
-        '--stack-file',
-        file,
-      ]);
-      const unwatched = await run('src/tools/uploads-cli.ts', [
-        '--bucket',
-        'uploads-private',
-        '--stack-file',
-        file,
-      ]);
-      // Assess
-      expect(rows.status).toBe(0);
-      expect(
-        JSON.parse(rows.stdout)
-          .rows.map((row: { key: string }) => row.key)
-          .sort(),
-      ).toEqual([...keys].sort());
-      expect(unwatched.status).toBe(1);
-      expect(unwatched.stderr).toContain(
-        `bucket uploads-private is not watched by ${file}: it records uploads to uploads`,
-      );
-    } finally {
-      await sixteen.stop();
-    }
-  });
-
-  it('fail with a clear message when there is no stack', async () => {
-    const result = await run('src/tools/uploads-cli.ts', ['--stack-file', '/nonexistent/stack.json']);
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain('no local stack found at /nonexistent/stack.json');
   });
 });

@@ -1,0 +1,138 @@
+import { Command, Option } from 'commander';
+import { type Column, renderCsv, renderTable } from '../tools/format.js';
+import { requireWatchedBucket, resolveTarget } from '../tools/target.js';
+import { UsageError } from '../tools/tool-error.js';
+import { type LogRow, parseS3Uri, UploadQueries } from '../tools/upload-queries.js';
+import {
+  positiveInteger,
+  printJson,
+  type TargetFlags,
+  targetOptionsOf,
+  withTargetOptions,
+} from './support.js';
+
+const COLUMNS: Column<LogRow>[] = [
+  { header: 'eventTime', value: (r) => r.eventTime as string },
+  { header: 'bucket', value: (r) => r.bucket as string },
+  { header: 'key', value: (r) => r.key as string },
+  { header: 'status', value: (r) => r.status as string },
+  { header: 'size', value: (r) => r.size as number },
+  { header: 'eTag', value: (r) => r.eTag as string },
+  { header: 'uploader', value: (r) => r.uploader as string },
+  { header: 'sourceIp', value: (r) => r.sourceIp as string },
+  { header: 'reason', value: (r) => r.reason as string },
+  { header: 'copiedTo', value: (r) => r.copiedTo as string },
+  { header: 'processedAt', value: (r) => r.processedAt as string },
+];
+
+function parseTime(value: string | undefined, name: string, fallback: Date): Date {
+  if (value === undefined) return fallback;
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime())) throw new UsageError(`${name} must be an ISO 8601 time, got "${value}"`);
+  return time;
+}
+
+/** A cursor is the `gsi1sk` of a page's last row: `<eventTime>#<key>`. */
+function checkCursor(after: string | undefined): void {
+  if (after === undefined) return;
+  const time = after.split('#')[0] ?? '';
+  if (!after.includes('#') || Number.isNaN(Date.parse(time))) {
+    throw new UsageError(
+      `--after takes the cursor an earlier page printed (like 2026-11-24T10:00:00.000Z#key), got "${after}"`,
+    );
+  }
+}
+
+interface UploadsFlags extends TargetFlags {
+  readonly bucket?: string;
+  readonly object?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly status?: string;
+  readonly format: string;
+  readonly json?: boolean;
+  readonly limit: number;
+  readonly after?: string;
+  readonly shards?: number;
+}
+
+/**
+ * `s3-ingest uploads`: who uploaded what, and when. JSON output is one document of one shape:
+ * `{ "rows": [...], "state": {...} | null, "next": "cursor" }`; `state` only with `--object`,
+ * `next` only when there is a next page.
+ */
+export function uploadsCommand(): Command {
+  return withTargetOptions(new Command('uploads'))
+    .summary('who uploaded what, and when: query the upload log')
+    .description("query the upload log: a bucket's uploads by time, or one object's history and state")
+    .option('--bucket <name>', "a watched bucket's uploads by event time (the byBucketDay index)")
+    .option('--object <s3uri>', "one object's upload history and current state: s3://BUCKET/KEY")
+    .option('--from <time>', 'ISO 8601 start (default: 24 hours before --to)')
+    .option('--to <time>', 'ISO 8601 end (default: now)')
+    .addOption(new Option('--status <status>', 'keep one status').choices(['STORED', 'REJECTED', 'GONE']))
+    .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'csv']).default('table'))
+    .option('--json', 'the same as --format json')
+    .option('--limit <n>', 'rows per page', positiveInteger, 100)
+    .option('--after <cursor>', 'the next page: the cursor the previous page printed')
+    .option('--shards <n>', "shards per bucket-day (default: the stack's GsiShardCount)", positiveInteger)
+    .addHelpText(
+      'after',
+      '\nWith neither --bucket nor --object: every watched bucket, last 24 hours.\n' +
+        'JSON: { "rows": [...], "state": {...}|null (with --object), "next": CURSOR (when more) }.',
+    )
+    .action(async (flags: UploadsFlags) => {
+      const format = flags.json ? 'json' : flags.format;
+      checkCursor(flags.after);
+      if (flags.bucket && flags.object) throw new UsageError('give --bucket or --object, not both');
+      const to = parseTime(flags.to, '--to', new Date());
+      const from = parseTime(flags.from, '--from', new Date(to.getTime() - 86_400_000));
+      if (to <= from) throw new UsageError('--to must be after --from');
+      const object = flags.object === undefined ? undefined : parseS3Uri(flags.object);
+      const { target, clients } = await resolveTarget(targetOptionsOf(flags));
+      const queries = new UploadQueries(clients.dynamodb, target.uploadLogTable);
+
+      if (object) {
+        requireWatchedBucket(target, object.bucket);
+        const { uploads, state } = await queries.byObject(object.bucket, object.key);
+        if (format === 'json') return printJson({ rows: uploads, state: state ?? null });
+        print(uploads, format);
+        if (format === 'table') {
+          console.log(
+            state
+              ? `\nstate: ${state.status} (eTag ${state.eTag ?? '-'}, size ${state.size ?? '-'}, event ${state.eventTime}, sequencer ${state.sequencer})`
+              : '\nstate: none recorded',
+          );
+        }
+        return;
+      }
+
+      if (flags.bucket) requireWatchedBucket(target, flags.bucket);
+      const buckets = flags.bucket ? [flags.bucket] : target.watchedBuckets;
+      const pages = await Promise.all(
+        buckets.map((bucket) =>
+          queries.byBucket({
+            bucket,
+            from,
+            to,
+            shardCount: flags.shards ?? target.gsiShardCount,
+            limit: flags.limit,
+            ...(flags.status && { status: flags.status }),
+            ...(flags.after && { after: flags.after }),
+          }),
+        ),
+      );
+      const rows = pages
+        .flatMap((page) => page.rows)
+        .sort((a, b) => String(a.gsi1sk).localeCompare(String(b.gsi1sk)))
+        .slice(0, flags.limit);
+      const next = pages.find((page) => page.next)?.next;
+      if (format === 'json') return printJson({ rows, ...(next && { next }) });
+      print(rows, format);
+      if (next) console.error(`more rows: add --after '${next}'`);
+    });
+}
+
+function print(rows: LogRow[], format: string): void {
+  if (format === 'csv') process.stdout.write(`${renderCsv(rows, COLUMNS)}\n`);
+  else console.log(rows.length === 0 ? 'No uploads found.' : renderTable(rows, COLUMNS));
+}
