@@ -40,8 +40,9 @@ export function reprocessCommand(): Command {
           })),
           ...(flags.fromFile ? await requestsFromFile(flags.fromFile) : []),
         ];
-        if (requests.length === 0)
+        if (requests.length === 0 && !flags.fromFile) {
           throw new UsageError('name the objects: s3://BUCKET/KEY ..., or --from-file FILE');
+        }
         if (flags.versionId && requests.length > 1)
           throw new UsageError('--version-id goes with one object only');
         const { target, clients } = await resolveTarget(targetOptionsOf(flags));
@@ -60,6 +61,8 @@ export function reprocessCommand(): Command {
           );
         }
         if (flags.json) return printJson({ dryRun: flags.dryRun ?? false, results });
+        if (results.length === 0)
+          return console.log(`Nothing to reprocess: ${flags.fromFile} names no object.`);
         console.log(
           renderTable(results, [
             { header: 'object', value: (r) => r.object },

@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
+import { waitFor } from '../../src/local/wait.js';
+import { hasStackTrace } from '../support/cli.js';
+import { queueDepth } from '../support/pipeline.js';
+
+// Every `npx s3-ingest ...` command of RUNBOOK.md and README.md, run as written against a local
+// stack: `$S` (the deployed stack's name) becomes the local stack file, the example bucket
+// `team-a-uploads` the local `uploads`, and `npx s3-ingest` this checkout's binary.
+
+const REPO = resolve(import.meta.dirname, '../..');
+const BIN = join(REPO, 'bin/s3-ingest.js');
+
+/** Commands that exist on AWS only: on the local stack they must refuse plainly (exit 2). */
+const AWS_ONLY = [/^npx s3-ingest redrive progress/, /^npx s3-ingest redrive cancel/];
+
+/** The `npx s3-ingest` commands of a Markdown file, in order, without their trailing comments. */
+export function documentedCommands(markdown: string): string[] {
+  const commands: string[] = [];
+  for (const match of markdown.matchAll(/(?:^[ \t]*|`)(npx s3-ingest [^`\n]*)/gm)) {
+    const text = match[1] ?? '';
+    // Cut a trailing "# comment" that is outside quotes.
+    let quote = '';
+    let end = text.length;
+    for (let i = 0; i < text.length; i += 1) {
+      const char = text[i] ?? '';
+      if (quote) {
+        if (char === quote) quote = '';
+      } else if (char === "'" || char === '"') quote = char;
+      else if (char === '#' && /\s/.test(text[i - 1] ?? '')) {
+        end = i;
+        break;
+      }
+    }
+    commands.push(text.slice(0, end).trim());
+  }
+  return [...new Set(commands)];
+}
+
+let stack: LocalStack;
+let workDir: string;
+let stackFile: string;
+
+function runShell(command: string): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      'bash',
+      ['-c', command],
+      { cwd: workDir, encoding: 'utf8', timeout: 60_000 },
+      (error, stdout, stderr) => {
+        done({
+          status: error && typeof error.code === 'number' ? error.code : error ? -1 : 0,
+          stdout,
+          stderr,
+        });
+      },
+    );
+  });
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    s3Port: 0,
+    dynamodbPort: 0,
+    visibilityTimeoutSeconds: 1,
+    maxReceiveCount: 2,
+  });
+  workDir = mkdtempSync(join(tmpdir(), 's3-ingest-runbook-'));
+  cpSync(join(REPO, 'samples'), join(workDir, 'samples'), { recursive: true });
+  stackFile = join(workDir, 'stack.json');
+  writeFileSync(stackFile, JSON.stringify(stack.description));
+  // What the commands look at: objects under the documented keys, a poison message and a
+  // message from the "legacy producer" in the DLQ.
+  for (const key of ['reports/q3 final.pdf', 'reports/2026/a.txt', 'reports/2026/setup.exe']) {
+    await stack.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: key }));
+  }
+  await stack.bridge.drain();
+  await waitFor(
+    'the ingest queue to drain',
+    async () => (await queueDepth(stack.clients.sqs, stack.queues.ingest.url)) === 0,
+  );
+  for (const body of ['not json', '{"from":"legacy-producer"}']) {
+    await stack.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: stack.queues.dlq.url, MessageBody: body }),
+    );
+  }
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('documented commands', () => {
+  const documented = [
+    ...documentedCommands(readFileSync(join(REPO, 'RUNBOOK.md'), 'utf8')),
+    ...documentedCommands(readFileSync(join(REPO, 'README.md'), 'utf8')),
+  ].filter((command, index, all) => all.indexOf(command) === index);
+
+  it('finds the commands it runs (not a pass by matching nothing)', () => {
+    expect(documented.length).toBeGreaterThanOrEqual(20);
+    expect(documented).toContain('npx s3-ingest redrive discard --filter malformed --yes $S');
+  });
+
+  it('runs every one of them against a local stack', async () => {
+    const failures: string[] = [];
+    for (const command of documented) {
+      const local = command
+        .replace(/^npx s3-ingest/, `node ${BIN}`)
+        .replaceAll('team-a-uploads', 'uploads')
+        .replace(/\$S\b/, `--stack-file ${stackFile}`);
+      const withTarget =
+        command.includes('$S') || / --help\b/.test(command) ? local : `${local} --stack-file ${stackFile}`;
+      const run = await runShell(withTarget);
+      const awsOnly = AWS_ONLY.some((pattern) => pattern.test(command));
+      const expected = awsOnly ? 2 : 0;
+      if (
+        run.status !== expected ||
+        hasStackTrace(run.stderr) ||
+        (awsOnly && !run.stderr.includes('AWS only'))
+      ) {
+        failures.push(
+          `${command}\n  exit ${run.status}: ${run.stderr.trim().split('\n').slice(-2).join(' | ')}`,
+        );
+      }
+    }
+    expect(failures).toEqual([]);
+    // The redirections wrote results that parse.
+    expect(JSON.parse(readFileSync(join(workDir, 'dlq.json'), 'utf8'))).toEqual(expect.any(Array));
+    expect(readFileSync(join(workDir, 'rejected.csv'), 'utf8')).toMatch(/^eventTime,bucket,key,/);
+  }, 240_000);
+});
