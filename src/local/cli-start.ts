@@ -1,12 +1,19 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { logger } from '../observability.js';
 import { queueDepth as sqsQueueDepth } from '../tools/dlq-operations.js';
+import { requireListening } from '../tools/target.js';
 import { runDemo } from './demo.js';
 import { DYNAMODB_BACKENDS, type DynamoDbBackend } from './dynamodb-server.js';
-import { type LocalStack, removeStackFile, startLocalStack, writeStackFile } from './stack.js';
+import {
+  type LocalStack,
+  removeStackFile,
+  type StackDescription,
+  startLocalStack,
+  writeStackFile,
+} from './stack.js';
 
 /** Where the stack description and the worker's metrics go; tests point it elsewhere. */
 const STATE_DIR = process.env.LOCAL_STATE_DIR ?? '.local';
@@ -24,24 +31,74 @@ Options (environment variable in brackets):
   --dynamodb-port N    DynamoDB port; 0 picks a free one [LOCAL_DYNAMODB_PORT]   (default 8000)
   --dynamodb NAME      dynalite (in-process) or dynamodb-local (AWS's DynamoDB Local,
                        needs Java; installed by npm ci) [LOCAL_DYNAMODB_BACKEND] (default dynalite)
-  --batch-size N       records per worker invocation [LOCAL_BATCH_SIZE]          (default 10)
-  --batching-window N  milliseconds to fill a batch [LOCAL_BATCHING_WINDOW_MS]   (default 0)
-  --concurrency N      worker invocations at once [LOCAL_CONCURRENCY]            (default 4)
-  --max-receive N      receives before a message goes to the DLQ [LOCAL_MAX_RECEIVE_COUNT] (default 3)
+  --batch-size N       records per worker invocation, 1-10000 [LOCAL_BATCH_SIZE] (default 10)
+  --batching-window-ms N
+                       milliseconds to fill a batch [LOCAL_BATCHING_WINDOW_MS]   (default 0)
+                       (the CDK context batchingWindowSeconds is in seconds)
+  --concurrency N      worker invocations at once, at least 1 [LOCAL_CONCURRENCY] (default 4)
+  --max-receive N      receives before a message goes to the DLQ, 1-1000 [LOCAL_MAX_RECEIVE_COUNT] (default 3)
   --demo               upload sample files (one duplicate, one rejected) and print the rows
   -h, --help           show this help
 
 Worker settings use the Lambda's variables (BLOCKED_EXTENSIONS, ALLOWED_CONTENT_TYPES,
 MAX_OBJECT_BYTES, RETENTION_DAYS, ...); locally BLOCKED_EXTENSIONS defaults to exe,bat,cmd,scr and
-accepted objects are copied to the bucket uploads-private. LOCAL_STATE_DIR moves ${STACK_FILE}.`;
+accepted objects are copied to the bucket uploads-private. LOCAL_STATE_DIR moves ${STACK_FILE}
+(a second stack beside a running one needs its own: LOCAL_STATE_DIR=.local-2 with --s3-port 0
+--dynamodb-port 0). Everything lives in memory: stopping loses the data.`;
 
-function intOption(value: string | undefined, envName: string, fallback: number, name: string): number {
+/** A whole-number option (or its environment variable) within [min, max]. @throws naming the option */
+function intOption(
+  value: string | undefined,
+  envName: string,
+  fallback: number,
+  name: string,
+  [min, max]: readonly [number, number],
+): number {
   const raw = value ?? process.env[envName];
   if (raw === undefined || raw === '') return fallback;
   const parsed = Number(raw);
-  if (!Number.isInteger(parsed) || parsed < 0)
-    throw new Error(`${name} must be a whole number, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || parsed < min || parsed > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
   return parsed;
+}
+
+const PORT: readonly [number, number] = [0, 65_535];
+
+/**
+ * Refuses to overwrite the stack file of a stack that still runs (its tools would lose it); a file
+ * whose stack is gone is stale and replaced.
+ */
+async function claimStackFile(path: string): Promise<void> {
+  let running: StackDescription;
+  try {
+    running = JSON.parse(await readFile(path, 'utf8')) as StackDescription;
+  } catch {
+    return;
+  }
+  try {
+    await requireListening(running.endpoints.dynamodb, path, 500);
+  } catch {
+    console.error(`replacing ${path}: the stack it describes no longer answers`);
+    return;
+  }
+  throw new Error(
+    `another local stack is running and owns ${path} (S3/SQS ${running.endpoints.s3}, DynamoDB ${running.endpoints.dynamodb}): ` +
+      'stop it with Ctrl-C, or start a second one beside it with its own state directory and ports: ' +
+      'LOCAL_STATE_DIR=.local-2 npx s3-ingest start --s3-port 0 --dynamodb-port 0',
+  );
+}
+
+/** A clear sentence for a port that is taken, or the error as it is. */
+function explainStartError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code !== 'EADDRINUSE' && !message.includes('EADDRINUSE')) return message;
+  const port = /:(\d+)\b/.exec(message)?.[1] ?? (error as { port?: number }).port;
+  return (
+    `port ${port ?? '(unknown)'} on 127.0.0.1 is in use, perhaps by another npm start or by LocalStack: stop it, ` +
+    'or pick other ports with --s3-port N and --dynamodb-port N (0 picks free ones)'
+  );
 }
 
 const WORKER_ENV_NAMES = [
@@ -89,7 +146,9 @@ Or with the SDK:
 
 Ingest queue ${queues.ingest}
 DLQ          ${queues.dlq}
-Endpoints and names: ${STACK_FILE}; worker metrics (EMF): ${EMF_FILE}. Ctrl-C stops.
+Endpoints and names: ${STACK_FILE}; worker metrics (EMF): ${EMF_FILE}.
+Everything lives in memory: Ctrl-C stops the stack and its data is gone.
+Tools: npx s3-ingest uploads | redrive status | redrive peek | reprocess ... (--help for more)
 `);
 }
 
@@ -100,7 +159,7 @@ async function main(): Promise<void> {
       'dynamodb-port': { type: 'string' },
       dynamodb: { type: 'string' },
       'batch-size': { type: 'string' },
-      'batching-window': { type: 'string' },
+      'batching-window-ms': { type: 'string' },
       concurrency: { type: 'string' },
       'max-receive': { type: 'string' },
       demo: { type: 'boolean', default: false },
@@ -112,7 +171,34 @@ async function main(): Promise<void> {
     return;
   }
   logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN');
+  const s3Port = intOption(values['s3-port'], 'LOCAL_S3_PORT', 4566, '--s3-port', PORT);
+  const dynamodbPort = intOption(
+    values['dynamodb-port'],
+    'LOCAL_DYNAMODB_PORT',
+    8000,
+    '--dynamodb-port',
+    PORT,
+  );
+  const maxReceiveCount = intOption(
+    values['max-receive'],
+    'LOCAL_MAX_RECEIVE_COUNT',
+    3,
+    '--max-receive',
+    [1, 1000],
+  );
+  const worker = {
+    batchSize: intOption(values['batch-size'], 'LOCAL_BATCH_SIZE', 10, '--batch-size', [1, 10_000]),
+    batchingWindowMs: intOption(
+      values['batching-window-ms'],
+      'LOCAL_BATCHING_WINDOW_MS',
+      0,
+      '--batching-window-ms',
+      [0, 300_000],
+    ),
+    concurrency: intOption(values.concurrency, 'LOCAL_CONCURRENCY', 4, '--concurrency', [1, 1000]),
+  };
   await mkdir(STATE_DIR, { recursive: true });
+  await claimStackFile(STACK_FILE);
   const emf = createWriteStream(EMF_FILE, { flags: 'a' });
   const workerEnv = Object.fromEntries(
     WORKER_ENV_NAMES.filter((n) => process.env[n]).map((n) => [n, process.env[n]]),
@@ -123,32 +209,29 @@ async function main(): Promise<void> {
   }
   const stack = await startLocalStack({
     dynamodb: backend as DynamoDbBackend,
-    s3Port: intOption(values['s3-port'], 'LOCAL_S3_PORT', 4566, '--s3-port'),
-    dynamodbPort: intOption(values['dynamodb-port'], 'LOCAL_DYNAMODB_PORT', 8000, '--dynamodb-port'),
-    maxReceiveCount: intOption(values['max-receive'], 'LOCAL_MAX_RECEIVE_COUNT', 3, '--max-receive'),
+    s3Port,
+    dynamodbPort,
+    maxReceiveCount,
     workerEnv,
     metricsOutput: (line) => emf.write(`${line}\n`),
-    worker: {
-      batchSize: intOption(values['batch-size'], 'LOCAL_BATCH_SIZE', 10, '--batch-size'),
-      batchingWindowMs: intOption(
-        values['batching-window'],
-        'LOCAL_BATCHING_WINDOW_MS',
-        0,
-        '--batching-window',
-      ),
-      concurrency: intOption(values.concurrency, 'LOCAL_CONCURRENCY', 4, '--concurrency'),
-    },
+    worker,
+  }).catch((error: unknown) => {
+    throw new Error(explainStartError(error), { cause: error });
   });
   await writeStackFile(STACK_FILE, stack.description);
+  const ownFile = await readFile(STACK_FILE, 'utf8');
+  const demo = new AbortController();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     clearInterval(timer);
+    demo.abort(new Error(`stopped by ${signal}`));
     console.log(`\n${signal}: stopping the worker, then the servers...`);
     await stack.stop();
-    await removeStackFile(STACK_FILE);
+    // Only our own file: a stack started later with the same state directory keeps its own.
+    if ((await readFile(STACK_FILE, 'utf8').catch(() => '')) === ownFile) await removeStackFile(STACK_FILE);
     emf.end();
     console.log('stopped.');
   };
@@ -165,7 +248,12 @@ async function main(): Promise<void> {
       })
       .catch(() => undefined);
   }, 1000);
-  if (values.demo) await runDemo(stack, console.log);
+  if (values.demo) {
+    await runDemo(stack, console.log, demo.signal).catch((error: unknown) => {
+      // Ctrl-C during the demo ends it; that is not a failure.
+      if (!demo.signal.aborted) throw error;
+    });
+  }
 }
 
 main().catch((error: unknown) => {

@@ -13,8 +13,16 @@ const SAMPLES = [
   { key: 'demo/setup.exe', body: 'MZ not really a program', contentType: 'application/octet-stream' },
 ];
 
-/** Uploads the sample files, waits until the worker has handled them all, and prints their rows. */
-export async function runDemo(stack: LocalStack, print: (line: string) => void): Promise<void> {
+/**
+ * Uploads the sample files, waits until the worker has handled them all, and prints their rows.
+ *
+ * @param signal - aborted when the stack stops: the demo ends at once instead of waiting
+ */
+export async function runDemo(
+  stack: LocalStack,
+  print: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const before = stack.metrics.totals();
   const handled = () => {
     const now = stack.metrics.totals();
@@ -27,6 +35,7 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
     );
   };
   for (const [index, sample] of SAMPLES.entries()) {
+    signal?.throwIfAborted();
     await stack.clients.s3.send(
       new PutObjectCommand({
         Bucket: stack.names.uploadsBucket,
@@ -38,7 +47,10 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
     );
     print(`[demo] uploaded s3://${stack.names.uploadsBucket}/${sample.key}`);
     // One at a time, so the repeated upload meets a finished first one (a duplicate), not one in progress.
-    await waitFor(`the worker to handle ${sample.key}`, () => handled() > index, { timeoutMs: 30_000 });
+    await waitFor(`the worker to handle ${sample.key}`, () => handled() > index, {
+      timeoutMs: 30_000,
+      ...(signal && { signal }),
+    });
   }
   const documents = DynamoDBDocumentClient.from(stack.clients.dynamodb);
   for (const key of new Set(SAMPLES.map((sample) => sample.key))) {

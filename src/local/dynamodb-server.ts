@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { waitFor } from './wait.js';
@@ -72,8 +73,13 @@ async function freeLoopbackPort(): Promise<number> {
 }
 
 /**
- * Starts AWS's DynamoDB Local (Java) in memory. It has no option to choose its listen address,
- * so everything here talks to it through 127.0.0.1 only.
+ * The launcher that binds DynamoDB Local to 127.0.0.1 (it has no option for that itself and would
+ * listen on every interface); run by Java's source launcher, nothing is compiled ahead.
+ */
+const LOOPBACK_LAUNCHER = fileURLToPath(new URL('./java/LoopbackDynamoDbLocal.java', import.meta.url));
+
+/**
+ * Starts AWS's DynamoDB Local (Java) in memory, listening on 127.0.0.1 only, without telemetry.
  *
  * @param port - 0 picks a free port
  * @throws {Error} when Java is missing or the server does not answer within 60 s
@@ -86,9 +92,11 @@ export async function startDynamoDbLocal(port: number): Promise<LocalDynamoDb> {
     'java',
     [
       `-Djava.library.path=${join(directory, 'DynamoDBLocal_lib')}`,
-      '-jar',
-      join(directory, 'DynamoDBLocal.jar'),
+      '-cp',
+      [join(directory, 'DynamoDBLocal.jar'), join(directory, 'DynamoDBLocal_lib', '*')].join(delimiter),
+      LOOPBACK_LAUNCHER,
       '-inMemory',
+      '-disableTelemetry',
       '-port',
       String(actualPort),
     ],

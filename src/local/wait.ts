@@ -6,13 +6,15 @@
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | false> | T | undefined | false,
-  options: { timeoutMs?: number; intervalMs?: number } = {},
+  options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const intervalMs = options.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
+    // Stopping (Ctrl-C) ends the wait at once, with the reason it was stopped for.
+    options.signal?.throwIfAborted();
     try {
       const result = await check();
       if (result !== undefined && result !== false) return result;

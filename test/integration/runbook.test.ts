@@ -21,7 +21,7 @@ const BIN = join(REPO, 'bin/s3-ingest.js');
 const AWS_ONLY = [/^npx s3-ingest redrive progress/, /^npx s3-ingest redrive cancel/];
 
 /** The `npx s3-ingest` commands of a Markdown file, in order, without their trailing comments. */
-export function documentedCommands(markdown: string): string[] {
+function documentedCommands(markdown: string): string[] {
   const commands: string[] = [];
   for (const match of markdown.matchAll(/(?:^[ \t]*|`)(npx s3-ingest [^`\n]*)/gm)) {
     const text = match[1] ?? '';

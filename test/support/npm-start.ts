@@ -11,17 +11,25 @@ export interface NpmStart {
   output(): string;
   /** Ctrl-C, then the exit code. */
   interrupt(): Promise<number | null>;
+  /** The exit code, once it exits by itself. */
+  readonly exited: Promise<number | null>;
   /** Kills it if it still runs (for `afterAll`). */
   kill(): void;
 }
 
-/** Starts `src/local/cli-start.ts` on free ports with `args` added. */
-export function spawnNpmStart(args: readonly string[]): NpmStart {
-  const stateDir = mkdtempSync(join(tmpdir(), 's3-ingest-start-'));
+/**
+ * Starts `s3-ingest start` (what `npm start` runs) on free ports with `args` added.
+ *
+ * @param stateDir - its LOCAL_STATE_DIR @default a fresh directory
+ */
+export function spawnNpmStart(
+  args: readonly string[],
+  stateDir = mkdtempSync(join(tmpdir(), 's3-ingest-start-')),
+): NpmStart {
   let output = '';
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/local/cli-start.ts', '--s3-port', '0', '--dynamodb-port', '0', ...args],
+    ['bin/s3-ingest.js', 'start', '--s3-port', '0', '--dynamodb-port', '0', ...args],
     {
       env: { ...process.env, LOCAL_STATE_DIR: stateDir, NODE_NO_WARNINGS: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,6 +44,7 @@ export function spawnNpmStart(args: readonly string[]): NpmStart {
   return {
     stackFile: join(stateDir, 'stack.json'),
     output: () => output,
+    exited,
     interrupt: () => {
       child.kill('SIGINT');
       return exited;
