@@ -42,12 +42,23 @@ Comparison and output:
   --baseline              also run the workload through a naive one-put-per-event handler (embedded)
   --out FILE.json         the JSON report (default loadtest-report.json); the HTML report goes
                           beside it (FILE.html)
-  -h, --help              this help`;
+  --log-format text|json  the embedded worker's warnings and errors on stderr (default text)
+  --debug                 error stacks in those lines
+  -h, --help              this help
+
+Progress goes to stderr: a bar on a terminal, a line every few seconds when piped; the table
+to stdout.`;
 
 /** The parsed command line: the run's options, where to write, or a request for help. */
 export type LoadTestCommand =
   | { readonly help: true }
-  | { readonly help: false; readonly options: LoadTestOptions; readonly out: string };
+  | {
+      readonly help: false;
+      readonly options: LoadTestOptions;
+      readonly out: string;
+      readonly logFormat: 'text' | 'json';
+      readonly debug: boolean;
+    };
 
 /** Parses the load test's arguments. @throws {ToolError} naming the bad option */
 export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
@@ -74,6 +85,8 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
       'calibration-puts': { type: 'string', default: '3000' },
       baseline: { type: 'boolean', default: false },
       out: { type: 'string', default: 'loadtest-report.json' },
+      'log-format': { type: 'string', default: 'text' },
+      debug: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -127,5 +140,9 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
     drainTimeoutMs: count('drain-timeout', values['drain-timeout'], 1) * 1000,
     calibrationPuts: count('calibration-puts', values['calibration-puts'], 0),
   };
-  return { help: false, options, out: values.out };
+  const logFormat = values['log-format'];
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    throw new ToolError(`--log-format must be text or json, got "${logFormat}"`);
+  }
+  return { help: false, options, out: values.out, logFormat, debug: values.debug };
 }

@@ -50,14 +50,14 @@ export function buildProgram(): Command {
  */
 export async function runCli(argv: readonly string[]): Promise<number | undefined> {
   const debug = argv.includes('--debug');
-  const args = argv.filter((arg) => arg !== '--debug');
-  const passThrough = args[0] === undefined ? undefined : PASS_THROUGH[args[0]];
+  const passThrough = argv[0] === undefined ? undefined : PASS_THROUGH[argv[0]];
   if (passThrough) {
-    // These read process.argv themselves: hand them their own arguments.
-    process.argv = [process.argv[0] ?? 'node', process.argv[1] ?? 's3-ingest', ...args.slice(1)];
+    // These read process.argv themselves (--debug included): hand them their own arguments.
+    process.argv = [process.argv[0] ?? 'node', process.argv[1] ?? 's3-ingest', ...argv.slice(1)];
     await passThrough.load();
     return undefined;
   }
+  const args = argv.filter((arg) => arg !== '--debug');
   try {
     await buildProgram().parseAsync([...args], { from: 'user' });
     return 0;

@@ -14,6 +14,7 @@ import {
   startLocalStack,
   writeStackFile,
 } from './stack.js';
+import { LOG_FORMATS, type LogFormat, routeLogsToTerminal } from './terminal-logs.js';
 
 /** Where the stack description and the worker's metrics go; tests point it elsewhere. */
 const STATE_DIR = process.env.LOCAL_STATE_DIR ?? '.local';
@@ -38,6 +39,9 @@ Options (environment variable in brackets):
   --concurrency N      worker invocations at once, at least 1 [LOCAL_CONCURRENCY] (default 4)
   --max-receive N      receives before a message goes to the DLQ, 1-1000 [LOCAL_MAX_RECEIVE_COUNT] (default 3)
   --demo               upload sample files (one duplicate, one rejected) and print the rows
+  --log-format F       the worker's log lines on stderr: text (one readable line) or json
+                       (Lambda's JSON) [LOCAL_LOG_FORMAT]                    (default text)
+  --debug              error stacks in the worker's log lines
   -h, --help           show this help
 
 Worker settings use the Lambda's variables (BLOCKED_EXTENSIONS, ALLOWED_CONTENT_TYPES,
@@ -163,6 +167,8 @@ async function main(): Promise<void> {
       concurrency: { type: 'string' },
       'max-receive': { type: 'string' },
       demo: { type: 'boolean', default: false },
+      'log-format': { type: 'string' },
+      debug: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -171,6 +177,11 @@ async function main(): Promise<void> {
     return;
   }
   logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN');
+  const logFormat = values['log-format'] ?? process.env.LOCAL_LOG_FORMAT ?? 'text';
+  if (!LOG_FORMATS.includes(logFormat as LogFormat)) {
+    throw new Error(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got "${logFormat}"`);
+  }
+  routeLogsToTerminal(logger, logFormat as LogFormat, values.debug);
   const s3Port = intOption(values['s3-port'], 'LOCAL_S3_PORT', 4566, '--s3-port', PORT);
   const dynamodbPort = intOption(
     values['dynamodb-port'],

@@ -1,23 +1,43 @@
-/** Writes progress to stderr: one rewritten line on a terminal, a line now and then otherwise. */
-export function progressReporter(label: string): { update: (text: string) => void; done: () => void } {
-  const tty = process.stderr.isTTY;
-  let lastPrint = 0;
+/** How often progress is written when stderr is not a terminal (a pipe, a CI log). */
+export const PIPED_PROGRESS_INTERVAL_MS = 2_000;
+
+/**
+ * Writes progress to stderr: one rewritten line on a terminal; when piped, the latest state every
+ * couple of seconds (also while no new update arrives), so a log shows the run moving.
+ *
+ * @param write - where lines go @default process.stderr
+ * @param tty - whether that is a terminal @default process.stderr.isTTY
+ */
+export function progressReporter(
+  label: string,
+  write: (text: string) => void = (text) => process.stderr.write(text),
+  tty: boolean = process.stderr.isTTY === true,
+): { update: (text: string) => void; done: () => void } {
   let last = '';
   let printed = '';
+  const flush = () => {
+    if (last && last !== printed) {
+      write(`${label}: ${last}\n`);
+      printed = last;
+    }
+  };
+  const timer = tty ? undefined : setInterval(flush, PIPED_PROGRESS_INTERVAL_MS);
+  timer?.unref();
+  let first = true;
   return {
     update(text) {
       last = text;
-      const now = Date.now();
-      if (tty) process.stderr.write(`\r${label}: ${text}   `);
-      else if (now - lastPrint > 2000) {
-        process.stderr.write(`${label}: ${text}\n`);
-        lastPrint = now;
-        printed = text;
+      if (tty) write(`\r${label}: ${text}   `);
+      else if (first) {
+        // The first state at once: the run has started.
+        first = false;
+        flush();
       }
     },
     done() {
-      if (tty) process.stderr.write('\n');
-      else if (last && last !== printed) process.stderr.write(`${label}: ${last}\n`);
+      clearInterval(timer);
+      if (tty) write('\n');
+      else flush();
     },
   };
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { renderHtmlReport } from '../../loadtest/html-report.js';
 import { runLoadTest } from '../../loadtest/run.js';
+import { summarize } from '../../loadtest/summary.js';
 
 describe('load test, small run on the embedded stack', () => {
   it('verifies every row with every fault kind injected, and the baseline shows its duplicates', async () => {
@@ -46,5 +48,24 @@ describe('load test, small run on the embedded stack', () => {
     expect(report.limit).not.toMatch(/^not known here/);
     // The naive recipe writes a row per delivery: every duplicate is a duplicate row.
     expect(report.baseline?.duplicateRows).toBeGreaterThanOrEqual(60);
+    // Measured as the main run is: to each object's newest content first recorded, not to the
+    // delayed duplicates the naive handler writes again after the drain.
+    expect(report.baseline?.ingestSeconds).toBeLessThan(report.durationSeconds);
+    expect(report.baseline?.throughputSeries.reduce((sum, n) => sum + n, 0)).toBe(report.baseline?.rows);
+
+    // The HTML report: the verdict, the figures beside their targets, the charts drawn by uPlot.
+    const html = renderHtmlReport(report, summarize(report), new Date('2026-11-29T12:00:00Z'));
+    expect(html).toContain('<p class="banner pass">PASS');
+    expect(html).toContain('<td>0 / 0 / 0</td><td>0 / 0 / 0</td>');
+    expect(html).toContain('reported 2026-11-29T12:00:00.000Z');
+    expect(html).toContain('poison messages must be received maxReceiveCount times');
+    expect(html).toContain('naive baseline');
+    expect(html).toMatch(/var uPlot=function|uPlot=/);
+    expect(html).not.toMatch(/<\/script>[^]*<\/script>[^]*<\/script>[^]*<\/script>/);
+    const failed = renderHtmlReport(
+      { ...report, duplicateRows: 2 },
+      summarize({ ...report, duplicateRows: 2 }),
+    );
+    expect(failed).toContain('<p class="banner fail">FAIL: 2 duplicate rows.</p>');
   }, 240_000);
 });

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OUTPUT } from '../../infra/output-names.js';
+import { formatLogLine } from '../../src/local/terminal-logs.js';
 import { parseFilters, summarizeMessage } from '../../src/tools/dlq-messages.js';
 import { formatAge, renderCsv } from '../../src/tools/format.js';
+import { PIPED_PROGRESS_INTERVAL_MS, progressReporter } from '../../src/tools/progress.js';
 import { targetFromOutputs } from '../../src/tools/target.js';
 import { ToolError } from '../../src/tools/tool-error.js';
 import { daysBetween, parseS3Uri } from '../../src/tools/upload-queries.js';
@@ -111,5 +113,53 @@ describe('query helpers', () => {
     expect(formatAge(42)).toBe('42s');
     expect(formatAge(185)).toBe('3m05s');
     expect(formatAge(3720)).toBe('1h02m');
+  });
+});
+
+describe('progress when stderr is not a terminal', () => {
+  it('writes the latest state every couple of seconds, also without new updates, and the last at the end', async () => {
+    vi.useFakeTimers();
+    try {
+      const lines: string[] = [];
+      const progress = progressReporter('loadtest', (text) => lines.push(text), false);
+      progress.update('upload 0/300');
+      progress.update('upload 50/300');
+      progress.update('upload 100/300');
+      vi.advanceTimersByTime(PIPED_PROGRESS_INTERVAL_MS);
+      vi.advanceTimersByTime(PIPED_PROGRESS_INTERVAL_MS);
+      progress.update('drain: 12 messages');
+      progress.done();
+      expect(lines).toEqual([
+        'loadtest: upload 0/300\n',
+        'loadtest: upload 100/300\n',
+        'loadtest: drain: 12 messages\n',
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('worker log lines on a terminal', () => {
+  const item = {
+    level: 'ERROR',
+    message: 'record failed; SQS will deliver it again',
+    timestamp: '2026-11-29T19:25:21.995Z',
+    objectUri: 's3://uploads/a.txt',
+    reason: 'Error: connect ETIMEDOUT',
+    error: {
+      name: 'Error',
+      message: 'connect ETIMEDOUT',
+      stack: 'Error: connect ETIMEDOUT\n    at x (y.js:1:2)',
+    },
+  };
+
+  it('are one line: time, level, message, object, reason; the stack only with --debug', () => {
+    expect(formatLogLine(item, false)).toBe(
+      '19:25:21.995  ERROR  record failed; SQS will deliver it again  s3://uploads/a.txt  reason: Error: connect ETIMEDOUT\n',
+    );
+    expect(formatLogLine(item, true)).toContain('\nError: connect ETIMEDOUT\n    at x (y.js:1:2)');
+    const { reason: _reason, ...withoutReason } = item;
+    expect(formatLogLine(withoutReason, false)).toContain('Error: connect ETIMEDOUT');
   });
 });
