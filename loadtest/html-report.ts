@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { LoadTestReport } from './run.js';
+import type { LoadTestReport } from './report-types.js';
 import { TARGETS, verdictOf } from './summary.js';
 
 const escapeHtml = (text: string) =>

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DYNAMODB_BACKENDS, type DynamoDbBackend } from '../src/local/dynamodb-server.js';
 import { ToolError } from '../src/tools/tool-error.js';
-import type { LoadTestOptions } from './run.js';
+import type { LoadTestOptions } from './report-types.js';
 import type { TargetKind } from './targets.js';
 
 export const LOADTEST_HELP = `Usage: npm run loadtest -- [options]

@@ -48,3 +48,6 @@ export function histogram(values: readonly number[], bucketCount = 20): Bucket[]
   }
   return buckets;
 }
+
+/** `value` rounded to `digits` decimals, for reports. */
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;

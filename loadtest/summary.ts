@@ -1,5 +1,5 @@
 import { percent } from './limit.js';
-import type { LoadTestReport } from './run.js';
+import type { LoadTestReport } from './report-types.js';
 
 const orDash = (value: number | null | undefined, suffix = '') =>
   value === null || value === undefined ? 'not measured here' : `${value}${suffix}`;
