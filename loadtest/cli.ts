@@ -4,7 +4,7 @@ import { routeLogsToTerminal } from '../src/local/terminal-logs.js';
 import { logger } from '../src/observability.js';
 import { renderTable } from '../src/tools/format.js';
 import { progressReporter } from '../src/tools/progress.js';
-import { ToolError } from '../src/tools/tool-error.js';
+import { isUsageError, ToolError } from '../src/tools/tool-error.js';
 import { renderHtmlReport } from './html-report.js';
 import { LOADTEST_HELP, parseLoadTestArgs } from './options.js';
 import { runLoadTest } from './run.js';
@@ -53,8 +53,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(
-    error instanceof ToolError || error instanceof TypeError ? `loadtest: ${error.message}` : error,
-  );
-  process.exitCode = 1;
+  // One line, like every s3-ingest command: usage mistakes exit 2, failures 1; --debug adds the stack.
+  const message = error instanceof Error ? error.message : String(error);
+  const known = error instanceof ToolError || isUsageError(error);
+  console.error(`loadtest: ${known ? message : `${(error as Error).name ?? 'Error'}: ${message}`}`);
+  if (process.argv.includes('--debug') && error instanceof Error) console.error(error.stack);
+  process.exitCode = isUsageError(error) ? 2 : 1;
 });

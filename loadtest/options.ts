@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DYNAMODB_BACKENDS, type DynamoDbBackend } from '../src/local/dynamodb-server.js';
-import { ToolError } from '../src/tools/tool-error.js';
+import { UsageError } from '../src/tools/tool-error.js';
 import type { LoadTestOptions } from './report-types.js';
 import type { TargetKind } from './targets.js';
 
@@ -60,7 +60,7 @@ export type LoadTestCommand =
       readonly debug: boolean;
     };
 
-/** Parses the load test's arguments. @throws {ToolError} naming the bad option */
+/** Parses the load test's arguments. @throws {UsageError} naming the bad option */
 export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
   const { values } = parseArgs({
     args: [...argv],
@@ -94,28 +94,28 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
   if (values.help) return { help: true };
   const target = values.target as TargetKind;
   if (!['embedded', 'local', 'aws'].includes(target)) {
-    throw new ToolError(`--target must be embedded, local or aws, got "${values.target}"`);
+    throw new UsageError(`--target must be embedded, local or aws, got "${values.target}"`);
   }
-  if (target === 'aws' && !values['stack-name']) throw new ToolError('--target aws needs --stack-name NAME');
+  if (target === 'aws' && !values['stack-name']) throw new UsageError('--target aws needs --stack-name NAME');
   if (values.baseline && target !== 'embedded') {
-    throw new ToolError(
+    throw new UsageError(
       '--baseline swaps the worker for a naive handler, which only --target embedded can do',
     );
   }
   if (!DYNAMODB_BACKENDS.includes(values.dynamodb as DynamoDbBackend)) {
-    throw new ToolError(`--dynamodb must be ${DYNAMODB_BACKENDS.join(' or ')}, got "${values.dynamodb}"`);
+    throw new UsageError(`--dynamodb must be ${DYNAMODB_BACKENDS.join(' or ')}, got "${values.dynamodb}"`);
   }
   const count = (name: string, value: string, min: number) => {
     const parsed = Number(value);
     if (!Number.isInteger(parsed) || parsed < min) {
-      throw new ToolError(`--${name} must be a whole number of at least ${min}, got "${value}"`);
+      throw new UsageError(`--${name} must be a whole number of at least ${min}, got "${value}"`);
     }
     return parsed;
   };
   const rate = (name: string, value: string) => {
     const parsed = Number(value);
     if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
-      throw new ToolError(`--${name} must be a number from 0 to 1, got "${value}"`);
+      throw new UsageError(`--${name} must be a number from 0 to 1, got "${value}"`);
     }
     return parsed;
   };
@@ -142,7 +142,7 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
   };
   const logFormat = values['log-format'];
   if (logFormat !== 'text' && logFormat !== 'json') {
-    throw new ToolError(`--log-format must be text or json, got "${logFormat}"`);
+    throw new UsageError(`--log-format must be text or json, got "${logFormat}"`);
   }
   return { help: false, options, out: values.out, logFormat, debug: values.debug };
 }

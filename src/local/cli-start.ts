@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { logger } from '../observability.js';
 import { queueDepth as sqsQueueDepth } from '../tools/dlq-operations.js';
 import { requireListening } from '../tools/target.js';
+import { isUsageError, UsageError } from '../tools/tool-error.js';
 import { runDemo } from './demo.js';
 import { DYNAMODB_BACKENDS, type DynamoDbBackend } from './dynamodb-server.js';
 import {
@@ -62,7 +63,7 @@ function intOption(
   if (raw === undefined || raw === '') return fallback;
   const parsed = Number(raw);
   if (!/^\d+$/.test(raw) || parsed < min || parsed > max) {
-    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+    throw new UsageError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return parsed;
 }
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
   logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN');
   const logFormat = values['log-format'] ?? process.env.LOCAL_LOG_FORMAT ?? 'text';
   if (!LOG_FORMATS.includes(logFormat as LogFormat)) {
-    throw new Error(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got "${logFormat}"`);
+    throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got "${logFormat}"`);
   }
   routeLogsToTerminal(logger, logFormat as LogFormat, values.debug);
   const s3Port = intOption(values['s3-port'], 'LOCAL_S3_PORT', 4566, '--s3-port', PORT);
@@ -216,7 +217,7 @@ async function main(): Promise<void> {
   );
   const backend = values.dynamodb ?? process.env.LOCAL_DYNAMODB_BACKEND ?? 'dynalite';
   if (!DYNAMODB_BACKENDS.includes(backend as DynamoDbBackend)) {
-    throw new Error(`--dynamodb must be one of ${DYNAMODB_BACKENDS.join(', ')}, got "${backend}"`);
+    throw new UsageError(`--dynamodb must be one of ${DYNAMODB_BACKENDS.join(', ')}, got "${backend}"`);
   }
   const stack = await startLocalStack({
     dynamodb: backend as DynamoDbBackend,
@@ -269,5 +270,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+  if (process.argv.includes('--debug') && error instanceof Error) console.error(error.stack);
+  // Usage mistakes (an unknown flag, a value that could never work) exit 2, like every s3-ingest command.
+  process.exitCode = isUsageError(error) ? 2 : 1;
 });

@@ -15,3 +15,13 @@ export class UsageError extends ToolError {
     this.name = 'UsageError';
   }
 }
+
+/**
+ * Whether an error is the command line's fault: ours, or Node's own argument parser's
+ * (`ERR_PARSE_ARGS_*`, raised by `parseArgs` for unknown options and missing values).
+ */
+export function isUsageError(error: unknown): boolean {
+  if (error instanceof UsageError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}

@@ -103,6 +103,9 @@ describe('s3-ingest', () => {
     );
     expectOneLineError(await onStack('redrive', 'cancel', '--task', 'x'), 2, 'move tasks exist on AWS only');
     expectOneLineError(await onStack('redrive', 'progress'), 2, 'move tasks exist on AWS only');
+    // The commands with parsers of their own answer usage mistakes the same way.
+    expectOneLineError(await runCli(['loadtest', '--bogus']), 2, "loadtest: Unknown option '--bogus'");
+    expectOneLineError(await runCli(['start', '--bogus']), 2, "npm start failed: Unknown option '--bogus'");
     const noRegion = await runCli(['uploads', '--stack-name', 'prod'], {
       AWS_REGION: '',
       AWS_DEFAULT_REGION: '',

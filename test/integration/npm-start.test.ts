@@ -106,7 +106,7 @@ describe('npm start', () => {
       [['--batching-window-ms=-5'], '--batching-window-ms must be a whole number from 0 to 300000'],
     ] as const) {
       const start = spawnTracked([...args]);
-      expect(await start.exited).toBe(1);
+      expect(await start.exited).toBe(2);
       expect(start.output()).toContain(message);
     }
   }, 60_000);
