@@ -198,17 +198,21 @@ export class S3ObjectStore implements ObjectStore {
     );
     const uploadId = created.UploadId;
     if (!uploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+    // The first failed part stops the others: no part is started, and none awaited, after it.
+    const parts = new AbortController();
+    const stopParts = () => parts.abort(signal.reason);
+    signal.addEventListener('abort', stopParts, { once: true });
     try {
-      const parts = copyParts(size);
-      const eTags: string[] = new Array(parts.length);
+      const ranges = copyParts(size);
+      const eTags: string[] = new Array(ranges.length);
       let next = 0;
       const worker = async () => {
-        while (next < parts.length) {
+        while (next < ranges.length && !parts.signal.aborted) {
           const index = next++;
-          const part = parts[index];
+          const part = ranges[index];
           if (!part) return;
           const answer = await beforeAbort(
-            signal,
+            parts.signal,
             this.s3.send(
               new UploadPartCopyCommand({
                 Bucket: request.destinationBucket,
@@ -219,13 +223,16 @@ export class S3ObjectStore implements ObjectStore {
                 CopySourceIfMatch: `"${request.ifMatchETag}"`,
                 CopySourceRange: `bytes=${part.first}-${part.last}`,
               }),
-              { abortSignal: signal },
+              { abortSignal: parts.signal },
             ),
-          );
+          ).catch((error: unknown) => {
+            if (!parts.signal.aborted) parts.abort(error);
+            throw error;
+          });
           eTags[index] = answer.CopyPartResult?.ETag ?? '';
         }
       };
-      await Promise.all(Array.from({ length: Math.min(PART_COPY_CONCURRENCY, parts.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(PART_COPY_CONCURRENCY, ranges.length) }, worker));
       await beforeAbort(
         signal,
         this.s3.send(
@@ -239,6 +246,7 @@ export class S3ObjectStore implements ObjectStore {
         ),
       );
     } catch (error) {
+      parts.abort(error);
       // Not under the deadline's signal: the abort must be sent even when time ran out.
       await this.s3.send(
         new AbortMultipartUploadCommand({
@@ -248,6 +256,8 @@ export class S3ObjectStore implements ObjectStore {
         }),
       );
       throw error;
+    } finally {
+      signal.removeEventListener('abort', stopParts);
     }
   }
 }
