@@ -113,7 +113,7 @@ export function createRecordHandler(
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       if (error instanceof Error && error.name === 'IdempotencyAlreadyInProgressError') {
         // Another invocation is working on the same object right now; the redelivery will find its result.
-        deps.logger.warn('same object in progress elsewhere; SQS will deliver this record again', {
+        deps.logger.info('same object in progress elsewhere; SQS will deliver this record again', {
           ...keys,
           reason,
         });
