@@ -3,7 +3,14 @@ import { backfill } from '../tools/backfill.js';
 import { progressReporter } from '../tools/progress.js';
 import { resolveTarget, type ToolTarget } from '../tools/target.js';
 import { ToolError, UsageError } from '../tools/tool-error.js';
-import { printJson, type TargetFlags, targetOptionsOf, withTargetOptions } from './support.js';
+import {
+  positiveInteger,
+  positiveNumber,
+  printJson,
+  type TargetFlags,
+  targetOptionsOf,
+  withTargetOptions,
+} from './support.js';
 
 /**
  * Refuses buckets whose backfill would be a mistake: the copy destination (its objects are copies;
@@ -25,47 +32,98 @@ export function checkBackfillBucket(target: ToolTarget, bucket: string, force: b
   }
 }
 
+/** The default checkpoint of a backfill: one file per bucket and prefix, under `.local/`. */
+export function defaultCheckpointPath(bucket: string, prefix: string): string {
+  const safe = `${bucket}-${prefix}`.replace(/[^A-Za-z0-9._-]+/g, '_');
+  return `.local/backfill-${safe}.json`;
+}
+
+interface BackfillFlags extends TargetFlags {
+  readonly bucket?: string;
+  readonly prefix?: string;
+  readonly force?: boolean;
+  readonly json?: boolean;
+  readonly concurrency: number;
+  readonly rate?: number;
+  readonly dryRun?: boolean;
+  readonly checkpoint?: string;
+  readonly resume?: boolean;
+}
+
 /** `s3-ingest backfill`: notifications for objects that already exist. */
 export function backfillCommand(): Command {
   return withTargetOptions(new Command('backfill'))
     .summary('enqueue notifications for objects that already exist')
     .description(
-      're-enqueues ObjectCreated notifications for objects that already exist (after a lost table or a ' +
-        'notification misconfiguration); a second run adds no row',
+      'Re-enqueues ObjectCreated notifications for objects that already exist (after a lost table or a ' +
+        'notification misconfiguration, or to adopt a bucket that already holds objects), built from the ' +
+        'listing alone (no HeadObject: the worker heads every object). The key space is split by its "/" ' +
+        'prefixes and listed in parallel; notifications go out 10 per SendMessageBatch. A second run adds no row.',
     )
     .option('--bucket <name>', "the bucket to backfill (default: the stack's ingest bucket)")
     .option('--prefix <prefix>', 'only keys starting with this')
+    .option('--concurrency <n>', 'partitions listed, and send calls in flight, at once', positiveInteger, 8)
+    .option('--rate <n>', 'most notifications per second (see README: choosing a rate)', positiveNumber)
+    .option('--dry-run', 'list and count, send nothing')
+    .option('--checkpoint <file>', 'progress file (default .local/backfill-<bucket>-<prefix>.json)')
+    .option('--resume', 'continue from the checkpoint after a crash or Ctrl-C')
     .option('--force', 'also a bucket the stack does not watch, or the copy destination')
     .option('--json', 'print JSON')
-    .action(
-      async (flags: TargetFlags & { bucket?: string; prefix?: string; force?: boolean; json?: boolean }) => {
-        const { target, clients } = await resolveTarget(targetOptionsOf(flags));
-        const bucket = flags.bucket ?? target.ingestBucket;
-        checkBackfillBucket(target, bucket, flags.force ?? false);
-        const progress = progressReporter('backfill');
-        let result: Awaited<ReturnType<typeof backfill>>;
-        try {
-          result = await backfill({
-            s3: clients.s3,
-            sqs: clients.sqs,
-            bucket,
-            ...(flags.prefix && { prefix: flags.prefix }),
-            queueUrl: target.ingestQueueUrl,
-            region: target.region,
-            onProgress: (p) => progress.update(`listed ${p.listed}, enqueued ${p.enqueued}`),
-          });
-        } catch (error) {
-          if ((error as Error).name === 'NoSuchBucket')
-            throw new ToolError(`bucket ${bucket} does not exist`);
-          throw error;
-        }
-        progress.done();
-        if (flags.json) return printJson({ bucket, prefix: flags.prefix ?? '', ...result });
-        console.log(
-          `Backfill of s3://${bucket}/${flags.prefix ?? ''}: ${result.listed} objects listed, ${result.enqueued} notifications ` +
-            `enqueued${result.vanished ? `, ${result.vanished} vanished before HeadObject` : ''}. The worker records the new ones; ` +
-            'objects already in the log count as duplicates.',
-        );
-      },
-    );
+    .action(async (flags: BackfillFlags) => {
+      const { target, clients } = await resolveTarget(targetOptionsOf(flags));
+      const bucket = flags.bucket ?? target.ingestBucket;
+      checkBackfillBucket(target, bucket, flags.force ?? false);
+      const prefix = flags.prefix ?? '';
+      const checkpointPath = flags.checkpoint ?? defaultCheckpointPath(bucket, prefix);
+      const progress = progressReporter(flags.dryRun ? 'backfill (dry run)' : 'backfill');
+      const started = Date.now();
+      const stop = new AbortController();
+      const onSignal = () =>
+        stop.abort(new ToolError(`stopped; continue with --resume (checkpoint ${checkpointPath})`));
+      process.once('SIGINT', onSignal);
+      let result: Awaited<ReturnType<typeof backfill>>;
+      try {
+        result = await backfill({
+          s3: clients.s3,
+          sqs: clients.sqs,
+          bucket,
+          ...(prefix && { prefix }),
+          queueUrl: target.ingestQueueUrl,
+          region: target.region,
+          concurrency: flags.concurrency,
+          ...(flags.rate && { rate: flags.rate }),
+          dryRun: flags.dryRun ?? false,
+          checkpoint: { path: checkpointPath, resume: flags.resume ?? false },
+          signal: stop.signal,
+          onProgress: (p) => {
+            const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+            progress.update(
+              `partitions ${p.partitionsDone}/${p.partitions}, listed ${p.listed}, enqueued ${p.enqueued} (${Math.round(p.enqueued / seconds)}/s)`,
+            );
+          },
+        });
+      } catch (error) {
+        if ((error as Error).name === 'NoSuchBucket') throw new ToolError(`bucket ${bucket} does not exist`);
+        throw error;
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
+      progress.done();
+      const seconds = (Date.now() - started) / 1000;
+      const summary = {
+        bucket,
+        prefix,
+        dryRun: flags.dryRun ?? false,
+        ...result,
+        seconds: Math.round(seconds * 10) / 10,
+        checkpoint: checkpointPath,
+      };
+      if (flags.json) return printJson(summary);
+      console.log(
+        `Backfill of s3://${bucket}/${prefix}: ${result.listed} objects listed in ${result.partitions} partitions, ` +
+          `${result.enqueued} notifications ${flags.dryRun ? 'would be enqueued' : 'enqueued'} in ${summary.seconds} s` +
+          `${result.skippedDeleteMarkers ? `; ${result.skippedDeleteMarkers} keys skipped: their newest version is a delete marker` : ''}. ` +
+          'The worker records the new ones; objects already in the log count as duplicates.',
+      );
+    });
 }

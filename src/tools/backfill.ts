@@ -1,11 +1,14 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import {
-  HeadObjectCommand,
-  type HeadObjectCommandOutput,
+  GetBucketVersioningCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { buildS3Notification } from '../local/notification.js';
+import { ToolError } from './tool-error.js';
 
 /**
  * The sequencer of backfilled events: the lowest there is, so a backfill fills in missing upload and
@@ -13,63 +16,314 @@ import { buildS3Notification } from '../local/notification.js';
  */
 export const BACKFILL_SEQUENCER = '0000000000000000';
 
+/** One object as a listing shows it: everything a notification needs, no HeadObject. */
+export interface ListedObject {
+  readonly key: string;
+  readonly eTag: string;
+  readonly size: number;
+  readonly lastModified: Date;
+  readonly versionId?: string;
+}
+
 /** Counts of a backfill, reported as it goes. */
 export interface BackfillProgress {
   listed: number;
   enqueued: number;
-  /** Objects that vanished between listing and HeadObject. */
-  vanished: number;
+  /** Keys whose newest entry is a delete marker: nothing current to record. */
+  skippedDeleteMarkers: number;
+  partitions: number;
+  partitionsDone: number;
+  /** Requests made, by kind; a backfill never heads an object (the worker does). */
+  listCalls: number;
+  sendCalls: number;
+}
+
+/** Where a backfill is, saved so `--resume` continues after a crash or Ctrl-C. */
+export interface BackfillCheckpoint {
+  readonly bucket: string;
+  readonly prefix: string;
+  /** Per partition prefix: the last key whose notification (and every one before it) was enqueued. */
+  readonly partitions: Record<string, { readonly after?: string; readonly done: boolean }>;
+}
+
+/** What a backfill needs. */
+export interface BackfillOptions {
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly bucket: string;
+  readonly prefix?: string;
+  readonly queueUrl: string;
+  readonly region: string;
+  /** Partitions listed, and SendMessageBatch calls in flight, at once. @default 8 */
+  readonly concurrency?: number;
+  /** Most notifications per second, so a backfill does not starve live uploads. @default unlimited */
+  readonly rate?: number;
+  /** List and count, send nothing. */
+  readonly dryRun?: boolean;
+  /** Checkpoint file: written as partitions advance; with `resume`, read first. */
+  readonly checkpoint?: { readonly path: string; readonly resume: boolean };
+  readonly onProgress?: (progress: Readonly<BackfillProgress>) => void;
+  /** Stops the backfill between pages (Ctrl-C); the checkpoint is saved first. */
+  readonly signal?: AbortSignal;
+  /** Keys per listing page (S3's MaxKeys). @default 1000 */
+  readonly pageSize?: number;
+}
+
+/** A counting semaphore with a rate: at most `concurrency` holders, at most `rate` permits a second. */
+class Throttle {
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+  #nextSlotMs = Date.now();
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly rate: number | undefined,
+  ) {}
+
+  /** Runs `task` when a slot is free, after the rate allows `permits` more. */
+  async run<T>(permits: number, task: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.concurrency) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#active += 1;
+    try {
+      if (this.rate) {
+        const due = this.#nextSlotMs;
+        this.#nextSlotMs = Math.max(Date.now(), due) + (permits / this.rate) * 1000;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      }
+      return await task();
+    } finally {
+      this.#active -= 1;
+      this.#waiting.shift()?.();
+    }
+  }
 }
 
 /**
- * Re-enqueues ObjectCreated notifications for objects that already exist (ListObjectsV2, then
- * HeadObject for the current version), for recovery after a lost table or a notification
- * misconfiguration. The worker's idempotency makes a second run add nothing.
+ * Re-enqueues ObjectCreated notifications for objects that already exist, built from the listing
+ * alone (ListObjectsV2, or ListObjectVersions' current versions in a versioned bucket): no
+ * HeadObject, since the worker heads every object anyway. The key space under `prefix` is split by
+ * its `/` prefixes, listed in parallel, and sent with SendMessageBatch (10 a call) at a bounded
+ * concurrency and rate. The worker's idempotency makes a second run add no row.
  */
-export async function backfill(options: {
-  s3: S3Client;
-  sqs: SQSClient;
-  bucket: string;
-  prefix?: string;
-  queueUrl: string;
-  region: string;
-  onProgress?: (progress: BackfillProgress) => void;
-}): Promise<BackfillProgress> {
-  const progress: BackfillProgress = { listed: 0, enqueued: 0, vanished: 0 };
+export async function backfill(options: BackfillOptions): Promise<BackfillProgress> {
+  const prefix = options.prefix ?? '';
+  const concurrency = options.concurrency ?? 8;
+  const progress: BackfillProgress = {
+    listed: 0,
+    enqueued: 0,
+    skippedDeleteMarkers: 0,
+    partitions: 0,
+    partitionsDone: 0,
+    listCalls: 0,
+    sendCalls: 0,
+  };
+  const versioned = await isVersioned(options.s3, options.bucket);
+  const saved = options.checkpoint?.resume
+    ? await readCheckpoint(options.checkpoint.path, options.bucket, prefix)
+    : undefined;
+  const partitions = saved
+    ? Object.keys(saved.partitions)
+    : await partitionsOf(options.s3, options.bucket, prefix, progress);
+  const state: BackfillCheckpoint = {
+    bucket: options.bucket,
+    prefix,
+    partitions: Object.fromEntries(partitions.map((p) => [p, saved?.partitions[p] ?? { done: false }])),
+  };
+  progress.partitions = partitions.length;
+  progress.partitionsDone = Object.values(state.partitions).filter((p) => p.done).length;
+  const sends = new Throttle(concurrency, options.rate);
+  let lastSave = 0;
+  const save = async (force = false) => {
+    if (!options.checkpoint || options.dryRun || (!force && Date.now() - lastSave < 1000)) return;
+    lastSave = Date.now();
+    await writeCheckpoint(options.checkpoint.path, state);
+  };
+
+  const backfillPartition = async (partition: string) => {
+    const entry = state.partitions[partition];
+    if (!entry || entry.done) return;
+    // The root partition holds the keys directly under the prefix; the others, one `/` prefix each.
+    const isRoot = partition === prefix;
+    let after = entry.after;
+    const listing = { pageSize: options.pageSize ?? 1000, isRoot, versioned };
+    for await (const page of listPages(options.s3, options.bucket, partition, listing, after, progress)) {
+      options.signal?.throwIfAborted();
+      progress.listed += page.objects.length;
+      progress.skippedDeleteMarkers += page.deleteMarkers;
+      const batches: ListedObject[][] = [];
+      for (let i = 0; i < page.objects.length; i += 10) batches.push(page.objects.slice(i, i + 10));
+      await Promise.all(
+        batches.map((batch) =>
+          sends.run(batch.length, async () => {
+            if (!options.dryRun) {
+              await sendBatch(options, batch);
+              progress.sendCalls += 1;
+            }
+            progress.enqueued += batch.length;
+            options.onProgress?.({ ...progress });
+          }),
+        ),
+      );
+      // The whole page is enqueued: a resume starts after its last key.
+      after = page.lastKey ?? after;
+      state.partitions[partition] = { ...(after !== undefined && { after }), done: false };
+      await save();
+    }
+    state.partitions[partition] = { ...(after !== undefined && { after }), done: true };
+    progress.partitionsDone += 1;
+    options.onProgress?.({ ...progress });
+    await save();
+  };
+
+  let next = 0;
+  const worker = async () => {
+    while (next < partitions.length) {
+      const partition = partitions[next++];
+      if (partition !== undefined) await backfillPartition(partition);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, partitions.length)) }, worker));
+  } finally {
+    await save(true);
+  }
+  return progress;
+}
+
+/** Whether the bucket keeps versions (then the current version of each key is what is recorded). */
+async function isVersioned(s3: S3Client, bucket: string): Promise<boolean> {
+  const answer = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+  return answer.Status === 'Enabled' || answer.Status === 'Suspended';
+}
+
+/**
+ * The partitions of the key space under `prefix`: the prefix itself for the keys directly under it,
+ * and each `/` prefix below it. Listing partitions in parallel is what makes a large bucket fast.
+ */
+async function partitionsOf(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  progress: BackfillProgress,
+): Promise<string[]> {
+  const found: string[] = [prefix];
   let token: string | undefined;
   do {
-    const page = await options.s3.send(
+    const page = await s3.send(
       new ListObjectsV2Command({
-        Bucket: options.bucket,
-        ...(options.prefix && { Prefix: options.prefix }),
+        Bucket: bucket,
+        Delimiter: '/',
+        ...(prefix && { Prefix: prefix }),
         ...(token && { ContinuationToken: token }),
       }),
     );
+    progress.listCalls += 1;
+    for (const common of page.CommonPrefixes ?? []) if (common.Prefix) found.push(common.Prefix);
     token = page.NextContinuationToken;
-    const bodies: string[] = [];
-    for (const object of page.Contents ?? []) {
-      if (!object.Key) continue;
-      progress.listed += 1;
-      let head: HeadObjectCommandOutput;
-      try {
-        head = await options.s3.send(new HeadObjectCommand({ Bucket: options.bucket, Key: object.Key }));
-      } catch (error) {
-        if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
-          progress.vanished += 1;
-          continue;
-        }
-        throw error;
-      }
-      bodies.push(
-        JSON.stringify(
+  } while (token);
+  return found;
+}
+
+interface ListedPage {
+  readonly objects: ListedObject[];
+  readonly deleteMarkers: number;
+  readonly lastKey?: string;
+}
+
+/** Pages of one partition's current objects, after `after` (a key), in key order. */
+async function* listPages(
+  s3: S3Client,
+  bucket: string,
+  partition: string,
+  listing: { readonly pageSize: number; readonly isRoot: boolean; readonly versioned: boolean },
+  after: string | undefined,
+  progress: BackfillProgress,
+): AsyncGenerator<ListedPage> {
+  const delimiter = listing.isRoot ? { Delimiter: '/' } : {};
+  const versioned = listing.versioned;
+  if (!versioned) {
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          ...(partition && { Prefix: partition }),
+          ...delimiter,
+          MaxKeys: listing.pageSize,
+          ...(token ? { ContinuationToken: token } : after ? { StartAfter: after } : {}),
+        }),
+      );
+      progress.listCalls += 1;
+      token = page.NextContinuationToken;
+      const objects = (page.Contents ?? []).flatMap((object): ListedObject[] =>
+        object.Key
+          ? [
+              {
+                key: object.Key,
+                eTag: (object.ETag ?? '').replace(/"/g, ''),
+                size: object.Size ?? 0,
+                lastModified: object.LastModified ?? new Date(),
+              },
+            ]
+          : [],
+      );
+      yield { objects, deleteMarkers: 0, ...(objects.at(-1) && { lastKey: objects.at(-1)?.key }) };
+    } while (token);
+    return;
+  }
+  let keyMarker = after;
+  let versionMarker: string | undefined;
+  let truncated = true;
+  while (truncated) {
+    const page = await s3.send(
+      new ListObjectVersionsCommand({
+        Bucket: bucket,
+        ...(partition && { Prefix: partition }),
+        ...delimiter,
+        MaxKeys: listing.pageSize,
+        ...(keyMarker && { KeyMarker: keyMarker }),
+        ...(versionMarker && { VersionIdMarker: versionMarker }),
+      }),
+    );
+    progress.listCalls += 1;
+    const objects = (page.Versions ?? []).flatMap((version): ListedObject[] =>
+      version.IsLatest && version.Key
+        ? [
+            {
+              key: version.Key,
+              eTag: (version.ETag ?? '').replace(/"/g, ''),
+              size: version.Size ?? 0,
+              lastModified: version.LastModified ?? new Date(),
+              ...(version.VersionId && version.VersionId !== 'null' && { versionId: version.VersionId }),
+            },
+          ]
+        : [],
+    );
+    const deleteMarkers = (page.DeleteMarkers ?? []).filter((marker) => marker.IsLatest).length;
+    truncated = page.IsTruncated === true;
+    keyMarker = page.NextKeyMarker;
+    versionMarker = page.NextVersionIdMarker;
+    // A key's versions may continue on the next page; its current one came first, so the page's
+    // last complete key is the one before the next key marker.
+    yield { objects, deleteMarkers, ...(objects.at(-1) && { lastKey: objects.at(-1)?.key }) };
+  }
+}
+
+async function sendBatch(options: BackfillOptions, batch: readonly ListedObject[]): Promise<void> {
+  const result = await options.sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: options.queueUrl,
+      Entries: batch.map((object, index) => ({
+        Id: String(index),
+        MessageBody: JSON.stringify(
           buildS3Notification({
             eventName: 'ObjectCreated:Put',
             bucket: options.bucket,
-            key: object.Key,
-            eTag: (head.ETag ?? object.ETag ?? '').replace(/"/g, ''),
-            size: head.ContentLength ?? object.Size ?? 0,
-            ...(head.VersionId && head.VersionId !== 'null' && { versionId: head.VersionId }),
-            eventTime: head.LastModified ?? object.LastModified ?? new Date(),
+            key: object.key,
+            eTag: object.eTag,
+            size: object.size,
+            ...(object.versionId && { versionId: object.versionId }),
+            eventTime: object.lastModified,
             sequencer: BACKFILL_SEQUENCER,
             principalId: 's3-ingest-backfill',
             sourceIp: 'backfill',
@@ -77,24 +331,35 @@ export async function backfill(options: {
             region: options.region,
           }),
         ),
-      );
-    }
-    for (let i = 0; i < bodies.length; i += 10) {
-      const chunk = bodies.slice(i, i + 10);
-      const result = await options.sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: options.queueUrl,
-          Entries: chunk.map((body, index) => ({ Id: String(index), MessageBody: body })),
-        }),
-      );
-      if (result.Failed && result.Failed.length > 0) {
-        throw new Error(
-          `SendMessageBatch failed for ${result.Failed.length} notifications: ${result.Failed[0]?.Message}`,
-        );
-      }
-      progress.enqueued += chunk.length;
-      options.onProgress?.({ ...progress });
-    }
-  } while (token);
-  return progress;
+      })),
+    }),
+  );
+  if (result.Failed && result.Failed.length > 0) {
+    throw new Error(
+      `SendMessageBatch failed for ${result.Failed.length} notifications: ${result.Failed[0]?.Message}`,
+    );
+  }
+}
+
+async function readCheckpoint(path: string, bucket: string, prefix: string): Promise<BackfillCheckpoint> {
+  let saved: BackfillCheckpoint;
+  try {
+    saved = JSON.parse(await readFile(path, 'utf8')) as BackfillCheckpoint;
+  } catch (error) {
+    throw new ToolError(`cannot resume: no checkpoint at ${path}`, { cause: error });
+  }
+  if (saved.bucket !== bucket || saved.prefix !== prefix) {
+    throw new ToolError(
+      `cannot resume: ${path} is the checkpoint of s3://${saved.bucket}/${saved.prefix}, not s3://${bucket}/${prefix}`,
+    );
+  }
+  return saved;
+}
+
+/** Writes the checkpoint atomically (a crash leaves the old one or the new one, never half). */
+async function writeCheckpoint(path: string, state: BackfillCheckpoint): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(state)}\n`);
+  await rename(temporary, path);
 }

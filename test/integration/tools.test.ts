@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AwsCallCounter, difference } from '../../loadtest/aws-call-counter.js';
 import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
@@ -219,10 +220,13 @@ describe('uploads queries', () => {
 });
 
 describe('backfill', () => {
-  it('ingests objects that existed before, and a second run adds no row', async () => {
+  it('ingests objects that existed before, from the listing alone, and a second run adds no row', async () => {
     // Prepare: objects the worker never heard of.
     const keys = ['old/1.txt', 'old/2.txt', 'old/3.txt'];
     for (const key of keys) await seedObject(key, `old ${key}`);
+    const calls = new AwsCallCounter();
+    calls.attach(stack.clients.s3, 'S3');
+    calls.attach(stack.clients.sqs, 'SQS');
     const run = () =>
       backfill({
         s3: stack.clients.s3,
@@ -233,14 +237,18 @@ describe('backfill', () => {
         region: 'us-east-1',
       });
     // Act
+    const before = calls.snapshot();
     const first = await run();
+    const during = difference(calls.snapshot(), before);
     await drained();
     const duplicatesBefore = stack.metrics.totals().DuplicatesSkipped;
     const second = await run();
     await drained();
     // Assess
-    expect(first).toMatchObject({ listed: 3, enqueued: 3 });
+    expect(first).toMatchObject({ listed: 3, enqueued: 3, sendCalls: 1 });
     expect(second).toMatchObject({ listed: 3, enqueued: 3 });
+    expect(during['S3.HeadObject']).toBeUndefined();
+    expect(during['SQS.SendMessageBatch']).toBe(1);
     for (const key of keys) {
       expect((await log.rowsOf(key, 'uploads-private')).filter((r) => r.sk !== 'STATE')).toHaveLength(1);
       expect((await log.rowsOf(key, 'uploads-private')).find((r) => r.sk === 'STATE')).toMatchObject({
@@ -249,4 +257,50 @@ describe('backfill', () => {
     }
     expect(stack.metrics.totals().DuplicatesSkipped - duplicatesBefore).toBe(3);
   });
+
+  it('lists "/" partitions in parallel and resumes after a stop without re-sending more than a page', async () => {
+    // Prepare: 60 objects over three prefixes and the root of the prefix.
+    const keys = ['a', 'b', 'c', ''].flatMap((part) =>
+      Array.from(
+        { length: 15 },
+        (_, i) => `resume/${part ? `${part}/` : ''}${String(i).padStart(2, '0')}.txt`,
+      ),
+    );
+    for (const key of keys) await seedObject(key, key);
+    const checkpoint = join(mkdtempSync(join(tmpdir(), 's3-ingest-backfill-')), 'checkpoint.json');
+    const options = {
+      s3: stack.clients.s3,
+      sqs: stack.clients.sqs,
+      bucket: 'uploads-private',
+      prefix: 'resume/',
+      queueUrl: target.ingestQueueUrl,
+      region: 'us-east-1',
+      concurrency: 2,
+      pageSize: 5,
+    };
+    // Act: stop after 20 notifications, then resume.
+    const stop = new AbortController();
+    await expect(
+      backfill({
+        ...options,
+        checkpoint: { path: checkpoint, resume: false },
+        signal: stop.signal,
+        onProgress: (p) => {
+          if (p.enqueued >= 20) stop.abort(new Error('stopped'));
+        },
+      }),
+    ).rejects.toThrow('stopped');
+    const saved = JSON.parse(readFileSync(checkpoint, 'utf8'));
+    const resumed = await backfill({ ...options, checkpoint: { path: checkpoint, resume: true } });
+    await drained();
+    // Assess
+    expect(Object.keys(saved.partitions).sort()).toEqual(['resume/', 'resume/a/', 'resume/b/', 'resume/c/']);
+    expect(resumed.partitions).toBe(4);
+    // Each partition re-sends at most the page it was on when stopped.
+    expect(resumed.enqueued).toBeLessThanOrEqual(keys.length - 20 + 4 * 5);
+    expect(resumed.enqueued).toBeGreaterThanOrEqual(keys.length - 20 - 4 * 5);
+    for (const key of keys) {
+      expect((await log.rowsOf(key, 'uploads-private')).filter((r) => r.sk !== 'STATE')).toHaveLength(1);
+    }
+  }, 60_000);
 });

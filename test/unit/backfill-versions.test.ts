@@ -1,0 +1,106 @@
+import {
+  GetBucketVersioningCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { parseMessageBody } from '../../src/core/envelope.js';
+import { backfill } from '../../src/tools/backfill.js';
+
+const s3 = mockClient(S3Client);
+const sqs = mockClient(SQSClient);
+afterEach(() => {
+  s3.reset();
+  sqs.reset();
+});
+afterAll(() => {
+  s3.restore();
+  sqs.restore();
+});
+
+const run = (dryRun = false) =>
+  backfill({
+    s3: new S3Client({ region: 'us-east-1' }),
+    sqs: new SQSClient({ region: 'us-east-1' }),
+    bucket: 'versioned',
+    queueUrl: 'https://sqs.us-east-1.amazonaws.com/123/ingest',
+    region: 'us-east-1',
+    dryRun,
+  });
+
+describe('backfill of a versioned bucket', () => {
+  it("records each key's current version with its versionId, skips keys whose newest entry is a delete marker", async () => {
+    // Prepare: a.txt has two versions, b.txt is deleted (a marker on top), c.txt has one.
+    s3.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
+    s3.on(ListObjectsV2Command).resolves({ CommonPrefixes: [] });
+    s3.on(ListObjectVersionsCommand).resolves({
+      IsTruncated: false,
+      Versions: [
+        {
+          Key: 'a.txt',
+          VersionId: 'a2',
+          IsLatest: true,
+          ETag: '"ea2"',
+          Size: 2,
+          LastModified: new Date('2026-11-20T00:00:00Z'),
+        },
+        {
+          Key: 'a.txt',
+          VersionId: 'a1',
+          IsLatest: false,
+          ETag: '"ea1"',
+          Size: 1,
+          LastModified: new Date('2026-11-19T00:00:00Z'),
+        },
+        {
+          Key: 'b.txt',
+          VersionId: 'b1',
+          IsLatest: false,
+          ETag: '"eb1"',
+          Size: 1,
+          LastModified: new Date('2026-11-18T00:00:00Z'),
+        },
+        {
+          Key: 'c.txt',
+          VersionId: 'null',
+          IsLatest: true,
+          ETag: '"ec"',
+          Size: 3,
+          LastModified: new Date('2026-11-17T00:00:00Z'),
+        },
+      ],
+      DeleteMarkers: [{ Key: 'b.txt', VersionId: 'b2', IsLatest: true }],
+    });
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    // Act
+    const result = await run();
+    // Assess
+    expect(result).toMatchObject({ listed: 2, enqueued: 2, skippedDeleteMarkers: 1, sendCalls: 1 });
+    const entries = sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries ?? [];
+    const events = entries.flatMap((entry) => {
+      const parsed = parseMessageBody(entry.MessageBody ?? '');
+      return parsed.type === 'object-events' ? parsed.events : [];
+    });
+    expect(events).toEqual([
+      expect.objectContaining({ key: 'a.txt', eTag: 'ea2', versionId: 'a2', size: 2 }),
+      expect.objectContaining({ key: 'c.txt', eTag: 'ec', size: 3 }),
+    ]);
+    expect(events[1]?.versionId).toBeUndefined();
+    expect(
+      s3.commandCalls(ListObjectsV2Command).length + s3.commandCalls(ListObjectVersionsCommand).length,
+    ).toBe(2);
+  });
+
+  it('counts without sending in a dry run', async () => {
+    s3.on(GetBucketVersioningCommand).resolves({});
+    s3.on(ListObjectsV2Command).resolves({
+      Contents: [{ Key: 'x.txt', ETag: '"e"', Size: 1, LastModified: new Date() }],
+    });
+    const result = await run(true);
+    expect(result).toMatchObject({ listed: 1, enqueued: 1, sendCalls: 0 });
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+});
