@@ -146,7 +146,8 @@ export async function backfill(options: BackfillOptions): Promise<BackfillProgre
     const isRoot = partition === prefix;
     let after = entry.after;
     const listing = { pageSize: options.pageSize ?? 1000, isRoot, versioned };
-    for await (const page of listPages(options.s3, options.bucket, partition, listing, after, progress)) {
+    const pages = listPages(options.s3, options.bucket, partition, listing, after, progress);
+    for await (const page of prefetching(pages)) {
       options.signal?.throwIfAborted();
       progress.listed += page.objects.length;
       progress.skippedDeleteMarkers += page.deleteMarkers;
@@ -188,6 +189,27 @@ export async function backfill(options: BackfillOptions): Promise<BackfillProgre
     await save(true);
   }
   return progress;
+}
+
+/**
+ * The same items, with the next one already being fetched while the consumer works on the current
+ * one: a partition lists its next page while it sends the notifications of this one.
+ */
+export async function* prefetching<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let next = iterator.next();
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done) return;
+      next = iterator.next();
+      // Stopping early leaves this fetch unawaited: its failure must not be unhandled.
+      next.catch(() => undefined);
+      yield result.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
 }
 
 /** Whether the bucket keeps versions (then the current version of each key is what is recorded). */

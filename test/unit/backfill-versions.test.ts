@@ -8,7 +8,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseMessageBody } from '../../src/core/envelope.js';
-import { backfill } from '../../src/tools/backfill.js';
+import { backfill, prefetching } from '../../src/tools/backfill.js';
 
 const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
@@ -102,5 +102,24 @@ describe('backfill of a versioned bucket', () => {
     const result = await run(true);
     expect(result).toMatchObject({ listed: 1, enqueued: 1, sendCalls: 0 });
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+});
+
+describe('prefetching', () => {
+  it('keeps the order and asks for the next page while the current one is worked on', async () => {
+    const asked: number[] = [];
+    async function* pages() {
+      for (const page of [1, 2, 3]) {
+        asked.push(page);
+        yield page;
+      }
+    }
+    const seen: [number, number[]][] = [];
+    for await (const page of prefetching(pages())) seen.push([page, [...asked]]);
+    expect(seen).toEqual([
+      [1, [1, 2]],
+      [2, [1, 2, 3]],
+      [3, [1, 2, 3]],
+    ]);
   });
 });
