@@ -191,6 +191,29 @@ export interface MoveOptions {
   readonly onProgress?: (progress: MoveProgress) => void;
 }
 
+/** Waits until `count` items fit `rate` per second since `startedMs`; no wait without a rate. */
+async function keepRate(startedMs: number, count: number, rate: number | undefined): Promise<void> {
+  if (!rate) return;
+  const due = startedMs + (count / rate) * 1000;
+  if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+}
+
+/** Sends a message's body (and attributes, when it has any) to a queue. */
+async function sendCopy(
+  sqs: SQSClient,
+  url: string,
+  body: string,
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: url,
+      MessageBody: body,
+      ...(attributes && Object.keys(attributes).length > 0 && { MessageAttributes: attributes }),
+    }),
+  );
+}
+
 /**
  * Scans a queue once and handles each message with `act` (which decides whether it was taken),
  * releasing everything it does not take. Stops when a receive brings only messages already seen,
@@ -232,10 +255,7 @@ async function scan(
         progress.skipped += 1;
       } else if (await act(message, summary)) {
         progress.moved += 1;
-        if (options.rate) {
-          const due = started + (progress.moved / options.rate) * 1000;
-          if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-        }
+        await keepRate(started, progress.moved, options.rate);
       }
       options.onProgress?.({ ...progress });
     }
@@ -254,16 +274,7 @@ export function moveMessages(sqs: SQSClient, options: MoveOptions): Promise<Move
       await release(sqs, options.from, [message]);
       return true;
     }
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: options.to,
-        MessageBody: message.Body ?? '',
-        ...(message.MessageAttributes &&
-          Object.keys(message.MessageAttributes).length > 0 && {
-            MessageAttributes: message.MessageAttributes,
-          }),
-      }),
-    );
+    await sendCopy(sqs, options.to, message.Body ?? '', message.MessageAttributes);
     await sqs.send(
       new DeleteMessageCommand({ QueueUrl: options.from, ReceiptHandle: message.ReceiptHandle }),
     );
@@ -395,23 +406,9 @@ export async function replayDiscarded(
     if (options.filter && !options.filter(summary)) {
       progress.skipped += 1;
     } else {
-      if (!options.dryRun) {
-        await sqs.send(
-          new SendMessageCommand({
-            QueueUrl: options.to,
-            MessageBody: line.body ?? '',
-            ...(line.messageAttributes &&
-              Object.keys(line.messageAttributes).length > 0 && {
-                MessageAttributes: line.messageAttributes,
-              }),
-          }),
-        );
-      }
+      if (!options.dryRun) await sendCopy(sqs, options.to, line.body ?? '', line.messageAttributes);
       progress.moved += 1;
-      if (options.rate) {
-        const due = started + (progress.moved / options.rate) * 1000;
-        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
-      }
+      await keepRate(started, progress.moved, options.rate);
     }
     options.onProgress?.({ ...progress });
   }

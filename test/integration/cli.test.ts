@@ -8,10 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gsiShard } from '../../src/core/log-items.js';
 import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
-import { waitFor } from '../../src/local/wait.js';
 import { parseCsv } from '../../src/tools/format.js';
 import { type CliRun, hasStackTrace, runCli } from '../support/cli.js';
-import { queueDepth, uploadLogReader } from '../support/pipeline.js';
+import { drained, uploadLogReader } from '../support/pipeline.js';
 
 // The real `s3-ingest` binary as a child process against a local stack: stdout carries only the
 // result, errors are one line with exit code 2 (usage) or 1 (failure), and the repair and replay
@@ -22,14 +21,6 @@ let stackFile: string;
 let log: ReturnType<typeof uploadLogReader>;
 const sequencers = new SequencerClock();
 const onStack = (...args: string[]) => runCli([...args, '--stack-file', stackFile]);
-
-async function drained(target = stack): Promise<void> {
-  await target.bridge.drain();
-  await waitFor(
-    'the ingest queue to drain',
-    async () => (await queueDepth(target.clients.sqs, target.queues.ingest.url)) === 0,
-  );
-}
 
 async function upload(key: string, body: string): Promise<string> {
   const { ETag } = await stack.clients.s3.send(
@@ -142,7 +133,7 @@ describe('s3-ingest', () => {
   it('writes only the result to stdout: CSV and JSON that parse', async () => {
     const keys = ['cli/a.txt', 'cli/b, "quoted".txt', 'cli/c.exe'];
     for (const key of keys) await upload(key, key);
-    await drained();
+    await drained(stack);
     const csv = await onStack('uploads', '--bucket', 'uploads', '--format', 'csv');
     expect(csv.status).toBe(0);
     const [header, ...rows] = parseCsv(csv.stdout);
@@ -201,7 +192,7 @@ describe('reprocess', () => {
   it('replaces a row recorded wrongly (GONE during an outage), with an audit trail; a dry run changes nothing', async () => {
     // Prepare: a stored object whose row says GONE, as an outage could have left it.
     const eTag = await upload('cli/repair.txt', 'repair me');
-    await drained();
+    await drained(stack);
     const documents = DynamoDBDocumentClient.from(stack.clients.dynamodb);
     const key = { pk: 's3://uploads/cli/repair.txt', sk: eTag };
     await documents.send(
@@ -249,7 +240,7 @@ describe('reprocess', () => {
   it('takes many objects from the CSV that uploads writes', async () => {
     await upload('cli/many-1.txt', 'one');
     await upload('cli/many-2.txt', 'two');
-    await drained();
+    await drained(stack);
     const csv = await onStack('uploads', '--bucket', 'uploads', '--format', 'csv');
     const file = join(mkdtempSync(join(tmpdir(), 's3-ingest-reprocess-')), 'rows.csv');
     writeFileSync(
@@ -274,7 +265,7 @@ describe('redrive replay and backfill guards', () => {
   it('replays what discard saved, after a dry run, and the worker ingests it', async () => {
     // Prepare: a valid notification judged poison and discarded by mistake.
     const eTag = await upload('cli/replayed.txt', 'replay me');
-    await drained();
+    await drained(stack);
     const body = JSON.stringify(
       buildS3Notification({
         eventName: 'ObjectCreated:Put',
@@ -309,7 +300,7 @@ describe('redrive replay and backfill guards', () => {
     // Act
     const dry = await onStack('redrive', 'replay', '--file', file, '--dry-run', '--json');
     const real = await onStack('redrive', 'replay', '--file', file, '--filter', 'bucket=uploads', '--json');
-    await drained();
+    await drained(stack);
     // Assess
     expect(JSON.parse(dry.stdout)).toEqual({ file, dryRun: true, sent: 1, skipped: 0 });
     expect(JSON.parse(real.stdout)).toEqual({ file, dryRun: false, sent: 1, skipped: 0 });
@@ -339,6 +330,6 @@ describe('redrive replay and backfill guards', () => {
     );
     expect(forced.status, forced.stderr).toBe(0);
     expect(JSON.parse(forced.stdout)).toMatchObject({ bucket: 'uploads-private', listed: 1, enqueued: 1 });
-    await drained();
+    await drained(stack);
   });
 });

@@ -6,7 +6,7 @@ import { type DynamoDbBackend, javaAvailable } from '../../src/local/dynamodb-se
 import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
-import { queueDepth, receiveBodies, uploadLogReader } from '../support/pipeline.js';
+import { drained, queueDepth, receiveBodies, uploadLogReader } from '../support/pipeline.js';
 
 const MAX_RECEIVE_COUNT = 3;
 let stack: LocalStack;
@@ -45,18 +45,6 @@ async function upload(key: string, body: string | Buffer): Promise<string> {
   return ETag?.replace(/"/g, '') ?? '';
 }
 
-/** Waits until the worker has nothing left: ingest queue empty and no notification on its way. */
-async function drained(): Promise<void> {
-  await stack.bridge.drain();
-  await waitFor(
-    'the ingest queue to drain',
-    async () => (await queueDepth(stack.clients.sqs, stack.queues.ingest.url)) === 0,
-    {
-      timeoutMs: 20_000,
-    },
-  );
-}
-
 /** AWS's DynamoDB Local proves the same behaviour on AWS's implementation, where Java is present. */
 const backends: DynamoDbBackend[] = javaAvailable() ? ['dynalite', 'dynamodb-local'] : ['dynalite'];
 if (!javaAvailable()) {
@@ -82,7 +70,7 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
   it('turns an upload into one upload row and a PRESENT state row', async () => {
     const eTag = await upload('it/one.txt', 'hello pipeline');
     // The state row is written after the upload row: wait for the queue to drain, then look.
-    await drained();
+    await drained(stack);
     const [row] = await log.uploadsOf('it/one.txt');
     expect(row).toMatchObject({ eTag, size: 14, status: 'STORED', key: 'it/one.txt', uploader: 'AWS:local' });
     expect(await log.stateOf('it/one.txt')).toMatchObject({ status: 'PRESENT', eTag, size: 14 });
@@ -92,7 +80,7 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
   it('writes one row for the same notification delivered many times, also concurrently', async () => {
     // Prepare: the object exists; its notification is then delivered 6 more times at once.
     const eTag = await upload('it/dup.txt', 'duplicate me');
-    await drained();
+    await drained(stack);
     const body = await notificationFor('it/dup.txt');
     const before = stack.metrics.totals().DuplicatesSkipped;
     // Act
@@ -102,7 +90,7 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
         Entries: Array.from({ length: 6 }, (_, i) => ({ Id: String(i), MessageBody: body })),
       }),
     );
-    await drained();
+    await drained(stack);
     // Assess
     expect((await log.uploadsOf('it/dup.txt')).map((row) => row.eTag)).toEqual([eTag]);
     expect(stack.metrics.totals().DuplicatesSkipped - before).toBeGreaterThanOrEqual(6);
@@ -110,14 +98,14 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
 
   it('adds no row for identical content, a row for new content, and ignores a late older event', async () => {
     const first = await upload('it/versions.txt', 'content A');
-    await drained();
+    await drained(stack);
     const oldNotification = await notificationFor('it/versions.txt', sequencers.next());
     await upload('it/versions.txt', 'content A');
-    await drained();
+    await drained(stack);
     expect(await log.uploadsOf('it/versions.txt')).toHaveLength(1);
 
     const second = await upload('it/versions.txt', 'content B, longer');
-    await drained();
+    await drained(stack);
     expect((await log.uploadsOf('it/versions.txt')).map((row) => row.eTag).sort()).toEqual(
       [first, second].sort(),
     );
@@ -127,16 +115,16 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
     await stack.clients.sqs.send(
       new SendMessageCommand({ QueueUrl: stack.queues.ingest.url, MessageBody: oldNotification }),
     );
-    await drained();
+    await drained(stack);
     expect(await log.stateOf('it/versions.txt')).toMatchObject({ eTag: second });
     expect(stack.metrics.totals().StaleEventsIgnored - staleBefore).toBe(1);
   });
 
   it('marks the state DELETED after a delete and keeps the upload row', async () => {
     await upload('it/delete-me.txt', 'short-lived');
-    await drained();
+    await drained(stack);
     await stack.clients.s3.send(new DeleteObjectCommand({ Bucket: 'uploads', Key: 'it/delete-me.txt' }));
-    await drained();
+    await drained(stack);
     expect(await log.stateOf('it/delete-me.txt')).toMatchObject({ status: 'DELETED' });
     expect(await log.uploadsOf('it/delete-me.txt')).toHaveLength(1);
   });
@@ -207,7 +195,7 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
       () => stack.metrics.totals().RecordsFailed - failedBefore >= 3,
     );
     outage = false;
-    await drained();
+    await drained(stack);
     workerDynamoDb.middlewareStack.remove('injectOutage');
     // Assess
     expect(stack.metrics.totals().RecordsFailed - failedBefore).toBeGreaterThan(0);
@@ -229,7 +217,7 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
     ];
     expect(Buffer.byteLength(longKey)).toBe(1024);
     for (const key of keys) await upload(key, `body of ${key}`);
-    await drained();
+    await drained(stack);
     for (const key of keys) {
       const [row] = await log.uploadsOf(key);
       // uploads/ + a 1,024-byte key would pass S3's key limit: that copy gets a shortened, hashed key.

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsCallCounter, difference } from '../../loadtest/aws-call-counter.js';
 import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
-import { waitFor } from '../../src/local/wait.js';
 import { backfill } from '../../src/tools/backfill.js';
 import { parseFilters } from '../../src/tools/dlq-messages.js';
 import {
@@ -18,7 +17,7 @@ import {
 } from '../../src/tools/dlq-operations.js';
 import { type ToolTarget, targetFromStackFile } from '../../src/tools/target.js';
 import { UploadQueries } from '../../src/tools/upload-queries.js';
-import { queueDepth, uploadLogReader } from '../support/pipeline.js';
+import { drained, queueDepth, uploadLogReader } from '../support/pipeline.js';
 
 let stack: LocalStack;
 let target: ToolTarget;
@@ -56,14 +55,6 @@ async function toDlq(body: string): Promise<void> {
   await stack.clients.sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.dlq.url, MessageBody: body }));
 }
 
-async function drained(): Promise<void> {
-  await stack.bridge.drain();
-  await waitFor(
-    'the ingest queue to drain',
-    async () => (await queueDepth(stack.clients.sqs, stack.queues.ingest.url)) === 0,
-  );
-}
-
 beforeAll(async () => {
   stack = await startLocalStack({
     s3Port: 0,
@@ -86,7 +77,7 @@ describe('redrive', () => {
     expect((await queueStatuses(stack.clients.sqs, target)).dlq.visible).toBe(1);
     // Act
     const result = await moveMessages(stack.clients.sqs, { from: target.dlqUrl, to: target.ingestQueueUrl });
-    await drained();
+    await drained(stack);
     // Assess
     expect(result).toMatchObject({ moved: 1, skipped: 0 });
     expect(await log.rowsOf('tools/redriven.txt', 'uploads-private')).toContainEqual(
@@ -113,7 +104,7 @@ describe('redrive', () => {
       to: target.ingestQueueUrl,
       filter: parseFilters(['key-prefix=tools/keep']),
     });
-    await drained();
+    await drained(stack);
     expect(moved).toMatchObject({ moved: 1, skipped: 1 });
     const left = await peekMessages(stack.clients.sqs, target.dlqUrl, 10);
     expect(left.map((m) => m.body)).toEqual(['{"this is": "poison"}']);
@@ -159,7 +150,7 @@ describe('uploads queries', () => {
     for (const key of ['q/a.txt', 'q/b.txt', 'q/c.exe']) {
       await stack.clients.s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: key }));
     }
-    await drained();
+    await drained(stack);
     const queries = new UploadQueries(stack.clients.dynamodb, target.uploadLogTable);
     const to = new Date(Date.now() + 1000);
     // Act
@@ -202,7 +193,7 @@ describe('uploads queries', () => {
       await stack.clients.s3.send(
         new PutObjectCommand({ Bucket: 'uploads', Key: 'q/history.txt', Body: body }),
       );
-      await drained();
+      await drained(stack);
     }
     const { uploads, state } = await new UploadQueries(
       stack.clients.dynamodb,
@@ -240,10 +231,10 @@ describe('backfill', () => {
     const before = calls.snapshot();
     const first = await run();
     const during = difference(calls.snapshot(), before);
-    await drained();
+    await drained(stack);
     const duplicatesBefore = stack.metrics.totals().DuplicatesSkipped;
     const second = await run();
-    await drained();
+    await drained(stack);
     // Assess
     expect(first).toMatchObject({ listed: 3, enqueued: 3, sendCalls: 1 });
     expect(second).toMatchObject({ listed: 3, enqueued: 3 });
@@ -292,7 +283,7 @@ describe('backfill', () => {
     ).rejects.toThrow('stopped');
     const saved = JSON.parse(readFileSync(checkpoint, 'utf8'));
     const resumed = await backfill({ ...options, checkpoint: { path: checkpoint, resume: true } });
-    await drained();
+    await drained(stack);
     // Assess
     expect(Object.keys(saved.partitions).sort()).toEqual(['resume/', 'resume/a/', 'resume/b/', 'resume/c/']);
     expect(resumed.partitions).toBe(4);

@@ -2,6 +2,7 @@ import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { objectPk } from '../../src/core/log-items.js';
 import type { LocalStack } from '../../src/local/stack.js';
+import { waitFor } from '../../src/local/wait.js';
 import { queueDepth as sqsQueueDepth } from '../../src/tools/dlq-operations.js';
 
 type Item = Record<string, unknown>;
@@ -39,4 +40,14 @@ export async function receiveBodies(sqs: SQSClient, queueUrl: string): Promise<s
     new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
   );
   return Messages.map((message) => message.Body ?? '');
+}
+
+/** Waits until a local stack's worker has nothing left: no notification on its way, ingest queue empty. */
+export async function drained(stack: LocalStack, timeoutMs = 20_000): Promise<void> {
+  await stack.bridge.drain();
+  await waitFor(
+    'the ingest queue to drain',
+    async () => (await queueDepth(stack.clients.sqs, stack.queues.ingest.url)) === 0,
+    { timeoutMs },
+  );
 }
