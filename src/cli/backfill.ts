@@ -48,6 +48,7 @@ interface BackfillFlags extends TargetFlags {
   readonly dryRun?: boolean;
   readonly checkpoint?: string;
   readonly resume?: boolean;
+  readonly inventory?: string;
 }
 
 /** `s3-ingest backfill`: notifications for objects that already exist. */
@@ -64,6 +65,10 @@ export function backfillCommand(): Command {
     .option('--prefix <prefix>', 'only keys starting with this')
     .option('--concurrency <n>', 'partitions listed, and send calls in flight, at once', positiveInteger, 8)
     .option('--rate <n>', 'most notifications per second (see README: choosing a rate)', positiveNumber)
+    .option(
+      '--inventory <s3uri>',
+      "read an S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV) instead of listing: AWS's way for large buckets",
+    )
     .option('--dry-run', 'list and count, send nothing')
     .option('--checkpoint <file>', 'progress file (default .local/backfill-<bucket>-<prefix>.json)')
     .option('--resume', 'continue from the checkpoint after a crash or Ctrl-C')
@@ -73,8 +78,11 @@ export function backfillCommand(): Command {
       const { target, clients } = await resolveTarget(targetOptionsOf(flags));
       const bucket = flags.bucket ?? target.ingestBucket;
       checkBackfillBucket(target, bucket, flags.force ?? false);
+      if (flags.inventory && flags.prefix) {
+        throw new UsageError('--prefix lists part of a bucket; with --inventory the report says what to backfill');
+      }
       const prefix = flags.prefix ?? '';
-      const checkpointPath = flags.checkpoint ?? defaultCheckpointPath(bucket, prefix);
+      const checkpointPath = flags.checkpoint ?? defaultCheckpointPath(bucket, flags.inventory ?? prefix);
       const progress = progressReporter(flags.dryRun ? 'backfill (dry run)' : 'backfill');
       const started = Date.now();
       const stop = new AbortController();
@@ -94,6 +102,7 @@ export function backfillCommand(): Command {
           ...(flags.rate && { rate: flags.rate }),
           dryRun: flags.dryRun ?? false,
           checkpoint: { path: checkpointPath, resume: flags.resume ?? false },
+          ...(flags.inventory && { inventory: flags.inventory }),
           signal: stop.signal,
           onProgress: (p) => {
             const seconds = Math.max(0.001, (Date.now() - started) / 1000);

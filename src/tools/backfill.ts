@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { buildS3Notification } from '../local/notification.js';
+import { inventorySource } from './inventory.js';
 import { ToolError } from './tool-error.js';
 
 /**
@@ -41,6 +42,7 @@ export interface BackfillProgress {
 /** Where a backfill is, saved so `--resume` continues after a crash or Ctrl-C. */
 export interface BackfillCheckpoint {
   readonly bucket: string;
+  /** The prefix listed, or the inventory manifest read. */
   readonly prefix: string;
   /** Per partition prefix: the last key whose notification (and every one before it) was enqueued. */
   readonly partitions: Record<string, { readonly after?: string; readonly done: boolean }>;
@@ -67,6 +69,16 @@ export interface BackfillOptions {
   readonly signal?: AbortSignal;
   /** Keys per listing page (S3's MaxKeys). @default 1000 */
   readonly pageSize?: number;
+  /** Read this S3 Inventory report (`s3://bucket/path/manifest.json`) instead of listing the bucket. */
+  readonly inventory?: string;
+}
+
+/** Where a backfill's objects come from, split into partitions that can be read in parallel and resumed. */
+export interface ObjectSource {
+  /** The partitions, in the order they are worked on. */
+  partitions(): Promise<string[]>;
+  /** One partition's pages, starting after `after` (a page's `resumeAfter`). */
+  pages(partition: string, after: string | undefined): AsyncIterable<ListedPage>;
 }
 
 /** A counting semaphore with a rate: at most `concurrency` holders, at most `rate` permits a second. */
@@ -117,16 +129,18 @@ export async function backfill(options: BackfillOptions): Promise<BackfillProgre
     listCalls: 0,
     sendCalls: 0,
   };
-  const versioned = await isVersioned(options.s3, options.bucket);
+  const source: ObjectSource = options.inventory
+    ? inventorySource(options.s3, options.inventory, options.bucket, progress, options.pageSize ?? 1000)
+    : await listingSource(options, prefix, progress);
+  // A checkpoint belongs to one source: the bucket and prefix listed, or the inventory read.
+  const sourceId = options.inventory ?? prefix;
   const saved = options.checkpoint?.resume
-    ? await readCheckpoint(options.checkpoint.path, options.bucket, prefix)
+    ? await readCheckpoint(options.checkpoint.path, options.bucket, sourceId)
     : undefined;
-  const partitions = saved
-    ? Object.keys(saved.partitions)
-    : await partitionsOf(options.s3, options.bucket, prefix, progress);
+  const partitions = saved ? Object.keys(saved.partitions) : await source.partitions();
   const state: BackfillCheckpoint = {
     bucket: options.bucket,
-    prefix,
+    prefix: sourceId,
     partitions: Object.fromEntries(partitions.map((p) => [p, saved?.partitions[p] ?? { done: false }])),
   };
   progress.partitions = partitions.length;
@@ -142,12 +156,8 @@ export async function backfill(options: BackfillOptions): Promise<BackfillProgre
   const backfillPartition = async (partition: string) => {
     const entry = state.partitions[partition];
     if (!entry || entry.done) return;
-    // The root partition holds the keys directly under the prefix; the others, one `/` prefix each.
-    const isRoot = partition === prefix;
     let after = entry.after;
-    const listing = { pageSize: options.pageSize ?? 1000, isRoot, versioned };
-    const pages = listPages(options.s3, options.bucket, partition, listing, after, progress);
-    for await (const page of prefetching(pages)) {
+    for await (const page of prefetching(source.pages(partition, after))) {
       options.signal?.throwIfAborted();
       progress.listed += page.objects.length;
       progress.skippedDeleteMarkers += page.deleteMarkers;
@@ -165,8 +175,8 @@ export async function backfill(options: BackfillOptions): Promise<BackfillProgre
           }),
         ),
       );
-      // The whole page is enqueued: a resume starts after its last key.
-      after = page.lastKey ?? after;
+      // The whole page is enqueued: a resume starts after it.
+      after = page.resumeAfter ?? after;
       state.partitions[partition] = { ...(after !== undefined && { after }), done: false };
       await save();
     }
@@ -212,6 +222,28 @@ export async function* prefetching<T>(source: AsyncIterable<T>): AsyncGenerator<
   }
 }
 
+/** The bucket's listing: `/` partitions under the prefix, ListObjectVersions' current versions when versioned. */
+async function listingSource(
+  options: BackfillOptions,
+  prefix: string,
+  progress: BackfillProgress,
+): Promise<ObjectSource> {
+  const versioned = await isVersioned(options.s3, options.bucket);
+  return {
+    partitions: () => partitionsOf(options.s3, options.bucket, prefix, progress),
+    pages: (partition, after) =>
+      listPages(
+        options.s3,
+        options.bucket,
+        partition,
+        // The root partition holds the keys directly under the prefix; the others, one `/` prefix each.
+        { pageSize: options.pageSize ?? 1000, isRoot: partition === prefix, versioned },
+        after,
+        progress,
+      ),
+  };
+}
+
 /** Whether the bucket keeps versions (then the current version of each key is what is recorded). */
 async function isVersioned(s3: S3Client, bucket: string): Promise<boolean> {
   const answer = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
@@ -246,10 +278,11 @@ async function partitionsOf(
   return found;
 }
 
-interface ListedPage {
+/** One page of current objects, and where a resume starts once it is wholly enqueued. */
+export interface ListedPage {
   readonly objects: ListedObject[];
   readonly deleteMarkers: number;
-  readonly lastKey?: string;
+  readonly resumeAfter?: string;
 }
 
 /** Pages of one partition's current objects, after `after` (a key), in key order. */
@@ -289,7 +322,7 @@ async function* listPages(
             ]
           : [],
       );
-      yield { objects, deleteMarkers: 0, ...(objects.at(-1) && { lastKey: objects.at(-1)?.key }) };
+      yield { objects, deleteMarkers: 0, ...(objects.at(-1) && { resumeAfter: objects.at(-1)?.key }) };
     } while (token);
     return;
   }
@@ -327,7 +360,7 @@ async function* listPages(
     versionMarker = page.NextVersionIdMarker;
     // A key's versions may continue on the next page; its current one came first, so the page's
     // last complete key is the one before the next key marker.
-    yield { objects, deleteMarkers, ...(objects.at(-1) && { lastKey: objects.at(-1)?.key }) };
+    yield { objects, deleteMarkers, ...(objects.at(-1) && { resumeAfter: objects.at(-1)?.key }) };
   }
 }
 

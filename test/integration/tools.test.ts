@@ -1,10 +1,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { gzipSync } from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsCallCounter, difference } from '../../loadtest/aws-call-counter.js';
+import { encodeS3EventKey } from '../../src/core/s3-key.js';
 import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
 import { backfill } from '../../src/tools/backfill.js';
@@ -294,4 +296,77 @@ describe('backfill', () => {
       expect((await log.rowsOf(key, 'uploads-private')).filter((r) => r.sk !== 'STATE')).toHaveLength(1);
     }
   }, 60_000);
+
+  it('reads an S3 Inventory report (manifest and gzipped CSV): current versions only, keys decoded', async () => {
+    // Prepare: objects, and a CSV inventory of them as S3 writes one (keys URL-encoded, every
+    // version listed, a delete marker).
+    const present = ['inv/a file.txt', 'inv/b+c.txt'];
+    const eTags = await Promise.all(present.map((key) => seedObject(key, `inventory ${key}`)));
+    await stack.clients.s3.send(new CreateBucketCommand({ Bucket: 'inventory-reports' }));
+    const row = (key: string, eTag: string, latest: boolean, marker: boolean) =>
+      [
+        'uploads-private',
+        encodeS3EventKey(key),
+        '',
+        String(latest),
+        String(marker),
+        '16',
+        '2026-11-20T00:00:00.000Z',
+        eTag,
+      ]
+        .map((cell) => `"${cell}"`)
+        .join(',');
+    const csv = [
+      row('inv/a file.txt', eTags[0] ?? '', true, false),
+      row('inv/a file.txt', 'old-version-etag', false, false),
+      row('inv/b+c.txt', eTags[1] ?? '', true, false),
+      row('inv/deleted.txt', '', true, true),
+    ].join('\n');
+    const fileKey = 'inventory/uploads-private/all/data/part-1.csv.gz';
+    await stack.clients.s3.send(
+      new PutObjectCommand({ Bucket: 'inventory-reports', Key: fileKey, Body: gzipSync(`${csv}\n`) }),
+    );
+    const manifest = {
+      sourceBucket: 'uploads-private',
+      destinationBucket: 'arn:aws:s3:::inventory-reports',
+      version: '2016-11-30',
+      fileFormat: 'CSV',
+      fileSchema: 'Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag',
+      files: [{ key: fileKey, size: 1, MD5checksum: 'x' }],
+    };
+    await stack.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: 'inventory-reports',
+        Key: 'inventory/uploads-private/all/2026-11-29T00-00Z/manifest.json',
+        Body: JSON.stringify(manifest),
+      }),
+    );
+    // Act
+    const result = await backfill({
+      s3: stack.clients.s3,
+      sqs: stack.clients.sqs,
+      bucket: 'uploads-private',
+      queueUrl: target.ingestQueueUrl,
+      region: 'us-east-1',
+      inventory: 's3://inventory-reports/inventory/uploads-private/all/2026-11-29T00-00Z/manifest.json',
+    });
+    await drained(stack);
+    // Assess
+    expect(result).toMatchObject({ partitions: 1, listed: 2, enqueued: 2, skippedDeleteMarkers: 1 });
+    for (const [index, key] of present.entries()) {
+      expect((await log.rowsOf(key, 'uploads-private')).filter((r) => r.sk !== 'STATE')).toEqual([
+        expect.objectContaining({ status: 'STORED', eTag: eTags[index] }),
+      ]);
+    }
+    await expect(
+      backfill({
+        s3: stack.clients.s3,
+        sqs: stack.clients.sqs,
+        bucket: 'uploads',
+        queueUrl: target.ingestQueueUrl,
+        region: 'us-east-1',
+        inventory: 's3://inventory-reports/inventory/uploads-private/all/2026-11-29T00-00Z/manifest.json',
+      }),
+    ).rejects.toThrow('is the inventory of uploads-private, not of uploads');
+  });
 });

@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseMessageBody } from '../../src/core/envelope.js';
 import { backfill, prefetching } from '../../src/tools/backfill.js';
+import { inventoryRow, parseManifest } from '../../src/tools/inventory.js';
 
 const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
@@ -121,5 +122,27 @@ describe('prefetching', () => {
       [2, [1, 2, 3]],
       [3, [1, 2, 3]],
     ]);
+  });
+});
+
+describe('S3 Inventory manifests and rows', () => {
+  it('reads CSV reports only, and says what a manifest lacks', () => {
+    expect(() => parseManifest('{"fileFormat":"Parquet"}', 's3://r/m.json')).toThrow(
+      'describes a Parquet report; backfill reads CSV inventories',
+    );
+    expect(() => parseManifest('{"fileFormat":"CSV"}', 's3://r/m.json')).toThrow('lacks sourceBucket');
+    expect(() => parseManifest('not json', 's3://r/m.json')).toThrow('is not JSON');
+  });
+
+  it('keeps current versions, with decoded keys, by the manifest column order', () => {
+    const columns = ['Bucket', 'Key', 'Size', 'ETag', 'IsLatest', 'IsDeleteMarker', 'VersionId'];
+    expect(inventoryRow(['b', 'a%20b%2Bc.txt', '7', 'e1', 'true', 'false', 'v9'], columns)).toMatchObject({
+      key: 'a b+c.txt',
+      size: 7,
+      eTag: 'e1',
+      versionId: 'v9',
+    });
+    expect(inventoryRow(['b', 'k', '7', 'e1', 'false', 'false', 'v8'], columns)).toBe('not-current');
+    expect(inventoryRow(['b', 'k', '', '', 'true', 'true', 'v7'], columns)).toBe('delete-marker');
   });
 });

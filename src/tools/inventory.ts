@@ -1,0 +1,133 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { decodeS3EventKey } from '../core/s3-key.js';
+import type { BackfillProgress, ListedObject, ListedPage, ObjectSource } from './backfill.js';
+import { parseCsv } from './format.js';
+import { ToolError, UsageError } from './tool-error.js';
+import { parseS3Uri } from './upload-queries.js';
+
+/** The parts of an S3 Inventory `manifest.json` a backfill reads. */
+export interface InventoryManifest {
+  readonly sourceBucket: string;
+  /** `arn:aws:s3:::bucket` of the bucket holding the report files. */
+  readonly destinationBucket: string;
+  readonly fileFormat: string;
+  /** The CSV columns, comma-separated: `Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, ...`. */
+  readonly fileSchema: string;
+  readonly files: readonly { readonly key: string }[];
+}
+
+/** Reads and checks a manifest. @throws {ToolError} naming what it lacks */
+export function parseManifest(text: string, uri: string): InventoryManifest {
+  let manifest: Partial<InventoryManifest>;
+  try {
+    manifest = JSON.parse(text) as Partial<InventoryManifest>;
+  } catch (error) {
+    throw new ToolError(`${uri} is not JSON: is it an S3 Inventory manifest.json?`, { cause: error });
+  }
+  if (manifest.fileFormat !== 'CSV') {
+    throw new ToolError(
+      `${uri} describes a ${manifest.fileFormat ?? 'missing'} report; backfill reads CSV inventories (configure the inventory with CSV output)`,
+    );
+  }
+  if (
+    !manifest.sourceBucket ||
+    !manifest.destinationBucket ||
+    !manifest.fileSchema ||
+    !Array.isArray(manifest.files)
+  ) {
+    throw new ToolError(
+      `${uri} lacks sourceBucket, destinationBucket, fileSchema or files: is it an S3 Inventory manifest?`,
+    );
+  }
+  return manifest as InventoryManifest;
+}
+
+/**
+ * The current objects of one inventory CSV line, by the manifest's columns: a delete marker, or a
+ * noncurrent version (`IsLatest` false, in an inventory of all versions), is not current.
+ */
+export function inventoryRow(
+  cells: readonly string[],
+  columns: readonly string[],
+): ListedObject | 'delete-marker' | 'not-current' {
+  const cell = (name: string) => {
+    const index = columns.indexOf(name);
+    return index < 0 ? undefined : cells[index];
+  };
+  if (cell('IsDeleteMarker') === 'true') return 'delete-marker';
+  if (cell('IsLatest') === 'false') return 'not-current';
+  const versionId = cell('VersionId');
+  const modified = cell('LastModifiedDate');
+  return {
+    // Inventory reports URL-encode keys.
+    key: decodeS3EventKey(cell('Key') ?? ''),
+    eTag: (cell('ETag') ?? '').replace(/"/g, ''),
+    size: Number(cell('Size') ?? 0),
+    lastModified: modified ? new Date(modified) : new Date(),
+    ...(versionId && versionId !== 'null' && { versionId }),
+  };
+}
+
+/**
+ * An S3 Inventory report as a backfill source: each report file is a partition, read as a gzipped
+ * CSV stream (a file may be gigabytes), a page every `pageSize` lines; a resume skips the lines
+ * already enqueued. Only current versions, never delete markers.
+ *
+ * @param bucket - the bucket being backfilled: it must be the report's source bucket
+ */
+export function inventorySource(
+  s3: S3Client,
+  manifestUri: string,
+  bucket: string,
+  progress: BackfillProgress,
+  pageSize: number,
+): ObjectSource {
+  let manifest: Promise<InventoryManifest> | undefined;
+  const load = () => {
+    manifest ??= (async () => {
+      const { bucket: manifestBucket, key } = parseS3Uri(manifestUri);
+      const answer = await s3.send(new GetObjectCommand({ Bucket: manifestBucket, Key: key }));
+      const parsed = parseManifest((await answer.Body?.transformToString()) ?? '', manifestUri);
+      if (parsed.sourceBucket !== bucket) {
+        throw new UsageError(`${manifestUri} is the inventory of ${parsed.sourceBucket}, not of ${bucket}`);
+      }
+      return parsed;
+    })();
+    return manifest;
+  };
+  return {
+    partitions: async () => (await load()).files.map((file) => file.key),
+    async *pages(file, after) {
+      const { destinationBucket, fileSchema } = await load();
+      const columns = fileSchema.split(',').map((column) => column.trim());
+      const answer = await s3.send(
+        new GetObjectCommand({ Bucket: destinationBucket.replace(/^arn:aws[a-z-]*:s3:::/, ''), Key: file }),
+      );
+      progress.listCalls += 1;
+      const lines = createInterface({
+        input: (answer.Body as Readable).pipe(createGunzip()),
+        crlfDelay: Number.POSITIVE_INFINITY,
+      });
+      const skip = Number(after ?? 0);
+      let line = 0;
+      let objects: ListedObject[] = [];
+      let deleteMarkers = 0;
+      for await (const text of lines) {
+        line += 1;
+        if (line <= skip || text.trim() === '') continue;
+        const row = inventoryRow(parseCsv(text)[0] ?? [], columns);
+        if (row === 'delete-marker') deleteMarkers += 1;
+        else if (row !== 'not-current') objects.push(row);
+        if (objects.length >= pageSize) {
+          yield { objects, deleteMarkers, resumeAfter: String(line) } satisfies ListedPage;
+          objects = [];
+          deleteMarkers = 0;
+        }
+      }
+      yield { objects, deleteMarkers, resumeAfter: String(line) } satisfies ListedPage;
+    },
+  };
+}
