@@ -172,3 +172,23 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     }),
   });
 }
+
+/** The backfill function's validated configuration (S3 Batch Operations). */
+export interface BackfillFunctionConfig {
+  /** Where notifications go. Env: `INGEST_QUEUE_URL` (required). */
+  readonly ingestQueueUrl: string;
+  /** Env: `AWS_REGION` (set by Lambda). */
+  readonly region: string;
+}
+
+/**
+ * Validates the backfill function's environment.
+ *
+ * @throws {ConfigError} naming the first missing variable
+ */
+export function loadBackfillFunctionConfig(env: Env = process.env): BackfillFunctionConfig {
+  return Object.freeze({
+    ingestQueueUrl: requiredString(env, 'INGEST_QUEUE_URL'),
+    region: requiredString(env, 'AWS_REGION'),
+  });
+}

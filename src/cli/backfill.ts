@@ -79,7 +79,9 @@ export function backfillCommand(): Command {
       const bucket = flags.bucket ?? target.ingestBucket;
       checkBackfillBucket(target, bucket, flags.force ?? false);
       if (flags.inventory && flags.prefix) {
-        throw new UsageError('--prefix lists part of a bucket; with --inventory the report says what to backfill');
+        throw new UsageError(
+          '--prefix lists part of a bucket; with --inventory the report says what to backfill',
+        );
       }
       const prefix = flags.prefix ?? '';
       const checkpointPath = flags.checkpoint ?? defaultCheckpointPath(bucket, flags.inventory ?? prefix);

@@ -33,3 +33,8 @@ export function compareSequencers(a: string, b: string): number {
 export function isValidSequencer(sequencer: unknown): sequencer is string {
   return typeof sequencer === 'string' && /^[0-9A-Fa-f]{1,64}$/.test(sequencer);
 }
+/**
+ * The sequencer of backfilled events: the lowest there is, so a backfill fills in missing upload and
+ * state rows but never overrides a state that a real S3 event wrote.
+ */
+export const BACKFILL_SEQUENCER = '0000000000000000';

@@ -7,15 +7,12 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { BACKFILL_SEQUENCER } from '../core/sequencer.js';
 import { buildS3Notification } from '../local/notification.js';
 import { inventorySource } from './inventory.js';
 import { ToolError } from './tool-error.js';
 
-/**
- * The sequencer of backfilled events: the lowest there is, so a backfill fills in missing upload and
- * state rows but never overrides a state that a real S3 event wrote.
- */
-export const BACKFILL_SEQUENCER = '0000000000000000';
+export { BACKFILL_SEQUENCER } from '../core/sequencer.js';
 
 /** One object as a listing shows it: everything a notification needs, no HeadObject. */
 export interface ListedObject {
