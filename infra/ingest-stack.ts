@@ -3,6 +3,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Bucket, CfnBucket, EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DEFAULT_GSI_SHARD_COUNT } from '../src/config.js';
+import { BackfillFunction } from './constructs/backfill-function.js';
 import { type AlarmThresholds, IngestAlarms } from './constructs/ingest-alarms.js';
 import { IngestDashboard } from './constructs/ingest-dashboard.js';
 import { IngestQueues } from './constructs/ingest-queues.js';
@@ -40,6 +41,13 @@ export interface IngestStackProps extends StackProps {
   readonly alarmThresholds?: AlarmThresholds;
   /** Email address subscribed to the alarm topic. @default no subscription */
   readonly alarmEmail?: string;
+  /**
+   * Add the S3 Batch Operations backfill function and the role its jobs assume. Needs
+   * `inventoryBucketName`. @default false
+   */
+  readonly backfillFunction?: boolean;
+  /** The existing bucket holding S3 Inventory reports of the watched buckets (the jobs' manifests). */
+  readonly inventoryBucketName?: string;
 }
 
 /** Name CDK gives the singleton Lambda that writes bucket notification configurations. */
@@ -58,6 +66,7 @@ export class IngestStack extends Stack {
   readonly tables: UploadLogTables;
   readonly worker: WorkerFunction;
   readonly alarms: IngestAlarms;
+  readonly backfill: BackfillFunction | undefined;
 
   constructor(scope: Construct, id: string, props: IngestStackProps = {}) {
     super(scope, id, props);
@@ -123,6 +132,19 @@ export class IngestStack extends Stack {
     });
     this.grantLeastPrivilege();
 
+    if (props.backfillFunction && !props.inventoryBucketName) {
+      throw new Error(
+        'backfillFunction needs inventoryBucket: the bucket that holds the S3 Inventory reports Batch Operations reads (-c inventoryBucket=NAME)',
+      );
+    }
+    this.backfill = props.backfillFunction
+      ? new BackfillFunction(this, 'Backfill', {
+          queue: this.queues.queue,
+          watchedBuckets: this.watchedBuckets,
+          inventoryBucket: Bucket.fromBucketName(this, 'InventoryBucket', props.inventoryBucketName ?? ''),
+        })
+      : undefined;
+
     this.alarms = new IngestAlarms(this, 'Alarms', {
       queue: this.queues.queue,
       deadLetterQueue: this.queues.deadLetterQueue,
@@ -166,6 +188,23 @@ export class IngestStack extends Stack {
     this.output(OUTPUT.workerFunction, this.worker.function.functionName, 'Worker function');
     this.output(OUTPUT.alarmTopic, this.alarms.topic.topicArn, 'SNS topic of every alarm');
     this.output(OUTPUT.dashboard, dashboard.dashboard.dashboardName, 'CloudWatch dashboard');
+    if (this.backfill) {
+      this.output(
+        OUTPUT.backfillFunctionArn,
+        this.backfill.function.functionArn,
+        'S3 Batch Operations backfill function',
+      );
+      this.output(
+        OUTPUT.batchOperationsRoleArn,
+        this.backfill.batchOperationsRole.roleArn,
+        'Role S3 Batch Operations backfill jobs assume',
+      );
+      this.output(
+        OUTPUT.inventoryBucket,
+        props.inventoryBucketName ?? '',
+        'Bucket of the S3 Inventory reports',
+      );
+    }
 
     this.acknowledgeUnavoidableFindings();
   }

@@ -16,4 +16,7 @@ export const OUTPUT = {
   alarmTopic: 'AlarmTopicArn',
   dashboard: 'DashboardName',
   gsiShardCount: 'GsiShardCount',
+  backfillFunctionArn: 'BackfillFunctionArn',
+  batchOperationsRoleArn: 'BatchOperationsRoleArn',
+  inventoryBucket: 'InventoryBucketName',
 } as const;

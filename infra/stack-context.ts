@@ -20,6 +20,8 @@ export const CONTEXT_KEYS = [
   'oldestMessageAgeSeconds',
   'recordsFailedThreshold',
   'ingestLatencyP99Ms',
+  'backfillFunction',
+  'inventoryBucket',
 ] as const;
 
 type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -106,6 +108,9 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): {
       copyDestination:
         ['true', '1', 'yes'].includes(text('copyDestination')?.toLowerCase() ?? '') || undefined,
       alarmEmail: text('alarmEmail'),
+      backfillFunction:
+        ['true', '1', 'yes'].includes(text('backfillFunction')?.toLowerCase() ?? '') || undefined,
+      inventoryBucketName: text('inventoryBucket'),
       workerTimeout: seconds('workerTimeoutSeconds'),
       batchSize: number('batchSize'),
       batchingWindow: seconds('batchingWindowSeconds'),

@@ -6,6 +6,9 @@
 /** The Lambda entry point. */
 export const WORKER_ENTRY = 'src/handler.ts';
 
+/** The optional S3 Batch Operations backfill function's entry point; bundled with the worker's settings. */
+export const BACKFILL_ENTRY = 'src/backfill-handler.ts';
+
 /**
  * Nothing is left out: the pinned AWS SDK is bundled, so what runs is what the tests ran, and
  * one minified file imports faster than the runtime's SDK spread over many files (measured by

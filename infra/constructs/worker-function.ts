@@ -2,19 +2,14 @@ import { Duration, Token } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV, loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
-import {
-  WORKER_ENTRY,
-  WORKER_ESM_BANNER,
-  WORKER_EXTERNAL_MODULES,
-  WORKER_MAIN_FIELDS,
-  WORKER_TARGET,
-} from '../worker-bundling.js';
+import { WORKER_ENTRY } from '../worker-bundling.js';
+import { FUNCTION_BUNDLING } from './bundling.js';
 
 /** Worker settings passed to the function's environment, named as the runtime config reads them. */
 export interface WorkerSettings {
@@ -144,15 +139,7 @@ export class WorkerFunction extends Construct {
       loggingFormat: LoggingFormat.JSON,
       tracing: Tracing.ACTIVE,
       environment,
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: WORKER_TARGET,
-        mainFields: WORKER_MAIN_FIELDS,
-        externalModules: WORKER_EXTERNAL_MODULES,
-        banner: WORKER_ESM_BANNER,
-      },
+      bundling: FUNCTION_BUNDLING,
     });
     this.function.addEventSource(
       new SqsEventSource(props.queue, {

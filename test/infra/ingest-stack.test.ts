@@ -343,8 +343,80 @@ describe('alarms and dashboard', () => {
 
 describe('outputs', () => {
   it('names every resource the tools need', () => {
-    for (const name of Object.values(OUTPUT).filter((n) => n !== OUTPUT.copyDestinationBucket)) {
+    const optional = [
+      OUTPUT.copyDestinationBucket,
+      OUTPUT.backfillFunctionArn,
+      OUTPUT.batchOperationsRoleArn,
+      OUTPUT.inventoryBucket,
+    ];
+    for (const name of Object.values(OUTPUT).filter((n) => !(optional as string[]).includes(n))) {
       expect(Object.keys(template.findOutputs(name))).toEqual([name]);
     }
+  });
+});
+
+describe('the optional S3 Batch Operations backfill function', () => {
+  let withBackfill: Template;
+  beforeAll(() => {
+    withBackfill = templateOf({ backfillFunction: true, inventoryBucketName: 'team-inventory' });
+  });
+
+  it('is absent by default, and needs the inventory bucket when asked for', () => {
+    expect(Object.keys(template.findOutputs(OUTPUT.backfillFunctionArn))).toEqual([]);
+    expect(() => buildStack({ backfillFunction: true })).toThrow('backfillFunction needs inventoryBucket');
+  });
+
+  it('enqueues on the ingest queue and heads watched objects, nothing more', () => {
+    const statements = iamStatements(withBackfill, 'BackfillRole');
+    const actions = [...new Set(statements.flatMap(actionsOf))].sort();
+    expect(actions).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:ListBucket',
+      'sqs:SendMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    const send = statements.filter((s) => actionsOf(s).includes('sqs:SendMessage'));
+    expect(JSON.stringify(send)).toMatch(/QueuesQueue/);
+    withBackfill.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: 'nodejs22.x',
+      Environment: {
+        Variables: Match.objectLike({ INGEST_QUEUE_URL: { Ref: Match.stringLikeRegexp('^QueuesQueue') } }),
+      },
+    });
+  });
+
+  it('gives Batch Operations a role that may invoke only this function, read the inventory bucket, and write reports under one prefix', () => {
+    withBackfill.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'batchoperations.s3.amazonaws.com' } })],
+      }),
+    });
+    const statements = iamStatements(withBackfill, 'BackfillBatchOperationsRole');
+    expect([...new Set(statements.flatMap(actionsOf))].sort()).toEqual([
+      'lambda:InvokeFunction',
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:PutObject',
+    ]);
+    const put = statements.find((s) => actionsOf(s).includes('s3:PutObject'));
+    expect(JSON.stringify(put?.Resource)).toContain('team-inventory/batch-operations-reports/*');
+    for (const name of [OUTPUT.backfillFunctionArn, OUTPUT.batchOperationsRoleArn, OUTPUT.inventoryBucket]) {
+      expect(Object.keys(withBackfill.findOutputs(name))).toEqual([name]);
+    }
+  });
+
+  it('passes cdk-nag', () => {
+    expect(() =>
+      buildStack({
+        backfillFunction: true,
+        inventoryBucketName: 'team-inventory',
+        existingBucketNames: ['team-a'],
+      }).app.synth(),
+    ).not.toThrow();
   });
 });
