@@ -20,3 +20,6 @@ export const OUTPUT = {
   batchOperationsRoleArn: 'BatchOperationsRoleArn',
   inventoryBucket: 'InventoryBucketName',
 } as const;
+
+/** Prefix of the inventory bucket under which Batch Operations writes backfill jobs' completion reports. */
+export const BATCH_REPORT_PREFIX = 'batch-operations-reports';

@@ -6,6 +6,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BATCH_REPORT_PREFIX } from '../output-names.js';
 import { BACKFILL_ENTRY } from '../worker-bundling.js';
 import { FUNCTION_BUNDLING } from './bundling.js';
 
@@ -18,9 +19,6 @@ export interface BackfillFunctionProps {
   /** Where S3 Inventory reports (the jobs' manifests) are, and where job reports are written. */
   readonly inventoryBucket: IBucket;
 }
-
-/** Prefix of the inventory bucket under which Batch Operations writes its job completion reports. */
-export const BATCH_REPORT_PREFIX = 'batch-operations-reports';
 
 /**
  * The optional backfill function for S3 Batch Operations: invoked per task over an S3 Inventory

@@ -1,5 +1,9 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { Command } from 'commander';
+import { BATCH_REPORT_PREFIX } from '../../infra/output-names.js';
 import { backfill } from '../tools/backfill.js';
+import { accountOf, createBackfillJob } from '../tools/batch-job.js';
 import { progressReporter } from '../tools/progress.js';
 import { resolveTarget, type ToolTarget } from '../tools/target.js';
 import { ToolError, UsageError } from '../tools/tool-error.js';
@@ -49,6 +53,41 @@ interface BackfillFlags extends TargetFlags {
   readonly checkpoint?: string;
   readonly resume?: boolean;
   readonly inventory?: string;
+  readonly batchOperations?: boolean;
+}
+
+/** Creates the Batch Operations job over an inventory report, and says how to follow it. */
+async function startBatchJob(
+  target: ToolTarget,
+  s3: S3Client,
+  manifestUri: string,
+  json: boolean,
+): Promise<void> {
+  const batch = target.batchOperations;
+  if (target.kind !== 'aws' || !batch) {
+    throw new UsageError(
+      `${target.label} has no backfill function: deploy with -c backfillFunction=true -c inventoryBucket=NAME, and use --stack-name`,
+    );
+  }
+  const s3control = new S3ControlClient({ region: target.region });
+  try {
+    const jobId = await createBackfillJob(s3, s3control, {
+      manifestUri,
+      functionArn: batch.functionArn,
+      roleArn: batch.roleArn,
+      reportBucket: batch.inventoryBucket,
+      reportPrefix: BATCH_REPORT_PREFIX,
+    });
+    const account = accountOf(batch.roleArn);
+    if (json) return printJson({ jobId, account, region: target.region, manifest: manifestUri });
+    console.log(
+      `Batch Operations job ${jobId} created over ${manifestUri}.\n` +
+        `Follow it: aws s3control describe-job --account-id ${account} --job-id ${jobId} --region ${target.region}\n` +
+        `Failed tasks are reported under s3://${batch.inventoryBucket}/${BATCH_REPORT_PREFIX}/; the worker records the objects as they arrive.`,
+    );
+  } finally {
+    s3control.destroy();
+  }
 }
 
 /** `s3-ingest backfill`: notifications for objects that already exist. */
@@ -69,13 +108,24 @@ export function backfillCommand(): Command {
       '--inventory <s3uri>',
       "read an S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV) instead of listing: AWS's way for large buckets",
     )
+    .option(
+      '--batch-operations',
+      "with --inventory on a deployed stack: create an S3 Batch Operations job that runs the stack's backfill function over the report",
+    )
     .option('--dry-run', 'list and count, send nothing')
     .option('--checkpoint <file>', 'progress file (default .local/backfill-<bucket>-<prefix>.json)')
     .option('--resume', 'continue from the checkpoint after a crash or Ctrl-C')
     .option('--force', 'also a bucket the stack does not watch, or the copy destination')
     .option('--json', 'print JSON')
     .action(async (flags: BackfillFlags) => {
+      if (flags.batchOperations && !flags.inventory) {
+        throw new UsageError(
+          '--batch-operations runs over an S3 Inventory report: add --inventory s3://BUCKET/PATH/manifest.json',
+        );
+      }
       const { target, clients } = await resolveTarget(targetOptionsOf(flags));
+      if (flags.batchOperations && flags.inventory)
+        return startBatchJob(target, clients.s3, flags.inventory, flags.json ?? false);
       const bucket = flags.bucket ?? target.ingestBucket;
       checkBackfillBucket(target, bucket, flags.force ?? false);
       if (flags.inventory && flags.prefix) {

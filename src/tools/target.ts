@@ -32,6 +32,12 @@ export interface ToolTarget {
   readonly workerFunction?: string;
   /** The local worker's environment (a local stack has no function to ask). */
   readonly workerEnv?: Readonly<Record<string, string>>;
+  /** The optional S3 Batch Operations backfill: its function, the role jobs assume, the inventory bucket. */
+  readonly batchOperations?: {
+    readonly functionArn: string;
+    readonly roleArn: string;
+    readonly inventoryBucket: string;
+  };
 }
 
 /**
@@ -121,6 +127,9 @@ export function targetFromOutputs(
   }
   const copyDestinationBucket = values.get(OUTPUT.copyDestinationBucket);
   const workerFunction = values.get(OUTPUT.workerFunction);
+  const backfillFunctionArn = values.get(OUTPUT.backfillFunctionArn);
+  const batchOperationsRoleArn = values.get(OUTPUT.batchOperationsRoleArn);
+  const inventoryBucket = values.get(OUTPUT.inventoryBucket);
   const ingestQueueArn = values.get(OUTPUT.ingestQueueArn);
   const dlqArn = values.get(OUTPUT.dlqArn);
   return {
@@ -139,6 +148,15 @@ export function targetFromOutputs(
     // Stacks deployed before the output existed wrote the default.
     gsiShardCount,
     ...(workerFunction && { workerFunction }),
+    ...(backfillFunctionArn &&
+      batchOperationsRoleArn &&
+      inventoryBucket && {
+        batchOperations: {
+          functionArn: backfillFunctionArn,
+          roleArn: batchOperationsRoleArn,
+          inventoryBucket,
+        },
+      }),
   };
 }
 

@@ -94,6 +94,16 @@ describe('s3-ingest', () => {
     );
     expectOneLineError(await onStack('redrive', 'cancel', '--task', 'x'), 2, 'move tasks exist on AWS only');
     expectOneLineError(await onStack('redrive', 'progress'), 2, 'move tasks exist on AWS only');
+    expectOneLineError(
+      await onStack('backfill', '--batch-operations'),
+      2,
+      '--batch-operations runs over an S3 Inventory report: add --inventory',
+    );
+    expectOneLineError(
+      await onStack('backfill', '--batch-operations', '--inventory', 's3://inv/m.json'),
+      2,
+      'has no backfill function: deploy with -c backfillFunction=true -c inventoryBucket=NAME',
+    );
     // The commands with parsers of their own answer usage mistakes the same way.
     expectOneLineError(await runCli(['loadtest', '--bogus']), 2, "loadtest: Unknown option '--bogus'");
     expectOneLineError(await runCli(['start', '--bogus']), 2, "npm start failed: Unknown option '--bogus'");

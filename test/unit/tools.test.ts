@@ -39,6 +39,24 @@ describe('deployed stack resolution', () => {
     });
   });
 
+  it('finds the Batch Operations backfill when the stack has one', () => {
+    const withBackfill = [
+      ...outputs,
+      {
+        OutputKey: OUTPUT.backfillFunctionArn,
+        OutputValue: 'arn:aws:lambda:eu-west-1:123456789012:function:b',
+      },
+      { OutputKey: OUTPUT.batchOperationsRoleArn, OutputValue: 'arn:aws:iam::123456789012:role/r' },
+      { OutputKey: OUTPUT.inventoryBucket, OutputValue: 'team-inventory' },
+    ];
+    expect(targetFromOutputs('p', 'eu-west-1', withBackfill).batchOperations).toEqual({
+      functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:b',
+      roleArn: 'arn:aws:iam::123456789012:role/r',
+      inventoryBucket: 'team-inventory',
+    });
+    expect(targetFromOutputs('p', 'eu-west-1', outputs).batchOperations).toBeUndefined();
+  });
+
   it('reads the shard count from the stack, and takes the default from stacks deployed before that output', () => {
     const older = outputs.filter((o) => o.OutputKey !== OUTPUT.gsiShardCount);
     expect(targetFromOutputs('old', 'eu-west-1', older).gsiShardCount).toBe(8);
