@@ -192,17 +192,23 @@ async function handleRemoved(
     deps.logger.info('older event ignored for the state row', { ...keys, sequencer: event.sequencer });
     return;
   }
-  if (state.outcome === 'unchanged') return;
+  const changed = state.outcome === 'advanced';
   if (change.status === 'DELETED') {
-    deps.metrics.count('ObjectsRemoved');
-    deps.logger.info('object removed', { ...keys, eventName: event.eventName });
+    // Counted once: the same removal delivered again changes nothing.
+    if (changed) {
+      deps.metrics.count('ObjectsRemoved');
+      deps.logger.info('object removed', { ...keys, eventName: event.eventName });
+    }
     return;
   }
-  deps.logger.info('a version was removed; the object is still present', {
-    ...keys,
-    eventName: event.eventName,
-    versionId: change.versionId,
-  });
+  if (changed) {
+    deps.logger.info('a version was removed; the object is still present', {
+      ...keys,
+      eventName: event.eventName,
+      versionId: change.versionId,
+    });
+  }
+  // Also on a redelivery: if the first delivery's copy failed, this one makes it.
   if (deps.copySync && change.eTag !== undefined && copyNeedsSync(change, state.outcome, state.previous)) {
     await syncCopy(
       deps.copySync,

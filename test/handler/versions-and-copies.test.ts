@@ -113,6 +113,22 @@ describe('versioned buckets', () => {
     expect(fake.copies.get('private/uploads/doc.txt')?.eTag).toBe('A');
   });
 
+  it('1d. a removal that uncovers an older version retries its copy on redelivery', async () => {
+    const v1 = s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 1 });
+    await run(created('doc.txt', 'A', '01', { versionId: v1 }));
+    const v2 = s3.putObject('uploads', 'doc.txt', { eTag: 'B', size: 2 });
+    await run(created('doc.txt', 'B', '02', { versionId: v2 }));
+    s3.deleteObject('uploads', 'doc.txt', v2);
+    fake.injectFault(CopyObjectCommand, () => true, new Error('socket hang up'), 1);
+    const removal = removed('doc.txt', '03', { versionId: v2 });
+    // First delivery: the state moves to A, the copy fails, the record goes back to the queue.
+    expect(failedIds(await run(removal))).toEqual([removal.messageId]);
+    expect(fake.copies.get('private/uploads/doc.txt')?.eTag).toBe('B');
+    // Redelivery: the state is unchanged, but the copy is still owed.
+    expectAllSucceeded(await run(removal));
+    expect(fake.copies.get('private/uploads/doc.txt')?.eTag).toBe('A');
+  });
+
   it('2. a late event for an old version never overwrites the newer copy', async () => {
     const v1 = s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 1 });
     const v2 = s3.putObject('uploads', 'doc.txt', { eTag: 'B', size: 2 });
