@@ -1,5 +1,6 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { forEachLimited } from '../src/concurrency.js';
 import { buildS3Notification } from '../src/local/notification.js';
 import { waitFor } from '../src/local/wait.js';
 import { BACKFILL_SEQUENCER } from '../src/tools/backfill.js';
@@ -130,21 +131,4 @@ export async function drained(
     },
     { timeoutMs, intervalMs },
   );
-}
-
-/** Runs `work` on every item, at most `limit` at once; `done` counts finished items. */
-export async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, done: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let done = 0;
-  const loop = async () => {
-    for (let i = next++; i < items.length; i = next++) {
-      await work(items[i] as T, done);
-      done += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, loop));
 }

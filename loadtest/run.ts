@@ -1,10 +1,11 @@
+import { forEachLimited } from '../src/concurrency.js';
 import { peekMessages, queueDepth } from '../src/tools/dlq-operations.js';
 import { UploadQueries } from '../src/tools/upload-queries.js';
 import { difference, dynamoDbWrites } from './aws-call-counter.js';
 import { runBaseline } from './baseline.js';
 import { measureConditionalPutRate } from './calibrate.js';
 import { costPerMillion, DEFAULT_COST_ASSUMPTIONS } from './cost.js';
-import { drive, forEachLimited } from './drive.js';
+import { drive } from './drive.js';
 import { EventLoopSampler, meanOfFirst } from './event-loop.js';
 import { FaultInjector } from './fault-injector.js';
 import { limitingFactor } from './limit.js';

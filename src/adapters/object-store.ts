@@ -7,6 +7,7 @@ import {
   type S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { forEachLimited } from '../concurrency.js';
 import { copyParts, MAX_SINGLE_COPY_BYTES } from '../core/copy-plan.js';
 
 /** One object, or one version of it. */
@@ -198,41 +199,28 @@ export class S3ObjectStore implements ObjectStore {
     );
     const uploadId = created.UploadId;
     if (!uploadId) throw new Error('CreateMultipartUpload returned no UploadId');
-    // The first failed part stops the others: no part is started, and none awaited, after it.
-    const parts = new AbortController();
-    const stopParts = () => parts.abort(signal.reason);
-    signal.addEventListener('abort', stopParts, { once: true });
     try {
       const ranges = copyParts(size);
       const eTags: string[] = new Array(ranges.length);
-      let next = 0;
-      const worker = async () => {
-        while (next < ranges.length && !parts.signal.aborted) {
-          const index = next++;
-          const part = ranges[index];
-          if (!part) return;
-          const answer = await beforeAbort(
-            parts.signal,
-            this.s3.send(
-              new UploadPartCopyCommand({
-                Bucket: request.destinationBucket,
-                Key: request.destinationKey,
-                UploadId: uploadId,
-                PartNumber: index + 1,
-                CopySource: copySourceOf(request),
-                CopySourceIfMatch: `"${request.ifMatchETag}"`,
-                CopySourceRange: `bytes=${part.first}-${part.last}`,
-              }),
-              { abortSignal: parts.signal },
-            ),
-          ).catch((error: unknown) => {
-            if (!parts.signal.aborted) parts.abort(error);
-            throw error;
-          });
-          eTags[index] = answer.CopyPartResult?.ETag ?? '';
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(PART_COPY_CONCURRENCY, ranges.length) }, worker));
+      // After a failed part no other starts, and the upload is aborted once those running settle.
+      await forEachLimited(ranges, PART_COPY_CONCURRENCY, async (part, _done, index) => {
+        const answer = await beforeAbort(
+          signal,
+          this.s3.send(
+            new UploadPartCopyCommand({
+              Bucket: request.destinationBucket,
+              Key: request.destinationKey,
+              UploadId: uploadId,
+              PartNumber: index + 1,
+              CopySource: copySourceOf(request),
+              CopySourceIfMatch: `"${request.ifMatchETag}"`,
+              CopySourceRange: `bytes=${part.first}-${part.last}`,
+            }),
+            { abortSignal: signal },
+          ),
+        );
+        eTags[index] = answer.CopyPartResult?.ETag ?? '';
+      });
       await beforeAbort(
         signal,
         this.s3.send(
@@ -246,7 +234,6 @@ export class S3ObjectStore implements ObjectStore {
         ),
       );
     } catch (error) {
-      parts.abort(error);
       // Not under the deadline's signal: the abort must be sent even when time ran out.
       await this.s3.send(
         new AbortMultipartUploadCommand({
@@ -256,8 +243,6 @@ export class S3ObjectStore implements ObjectStore {
         }),
       );
       throw error;
-    } finally {
-      signal.removeEventListener('abort', stopParts);
     }
   }
 }

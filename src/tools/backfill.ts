@@ -7,6 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { forEachLimited } from '../concurrency.js';
 import { BACKFILL_SEQUENCER } from '../core/sequencer.js';
 import { buildS3Notification } from '../local/notification.js';
 import { inventorySource } from './inventory.js';
@@ -183,15 +184,8 @@ export async function backfill(options: BackfillOptions): Promise<BackfillProgre
     await save();
   };
 
-  let next = 0;
-  const worker = async () => {
-    while (next < partitions.length) {
-      const partition = partitions[next++];
-      if (partition !== undefined) await backfillPartition(partition);
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, partitions.length)) }, worker));
+    await forEachLimited(partitions, concurrency, backfillPartition);
   } finally {
     await save(true);
   }
