@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { S3ObjectStore } from '../adapters/object-store.js';
 import { renderTable } from '../tools/format.js';
 import {
+  createReprocessor,
   type ReprocessResult,
-  reprocessObject,
   requestsFromFile,
   workerConfigOf,
 } from '../tools/reprocess.js';
@@ -48,18 +48,14 @@ export function reprocessCommand(): Command {
         const { target, clients } = await resolveTarget(targetOptionsOf(flags));
         for (const request of requests) requireWatchedBucket(target, request.bucket);
         const config = await workerConfigOf(target);
-        const objects = new S3ObjectStore(clients.s3);
+        const reprocess = createReprocessor({
+          objects: new S3ObjectStore(clients.s3),
+          dynamodb: clients.dynamodb,
+          config,
+          dryRun: flags.dryRun ?? false,
+        });
         const results: ReprocessResult[] = [];
-        for (const request of requests) {
-          results.push(
-            await reprocessObject(request, {
-              objects,
-              dynamodb: clients.dynamodb,
-              config,
-              dryRun: flags.dryRun ?? false,
-            }),
-          );
-        }
+        for (const request of requests) results.push(await reprocess(request));
         if (flags.json) return printJson({ dryRun: flags.dryRun ?? false, results });
         if (results.length === 0)
           return console.log(`Nothing to reprocess: ${flags.fromFile} names no object.`);

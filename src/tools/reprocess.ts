@@ -59,9 +59,26 @@ export interface ReprocessDependencies {
  * deleted so a later duplicate runs the step again instead of answering with the old result.
  * The row's event facts (time, sequencer, uploader) are kept from the original row when there is one.
  */
-export async function reprocessObject(
+export function createReprocessor(
+  deps: ReprocessDependencies,
+): (request: ReprocessRequest) => Promise<ReprocessResult> {
+  // Built once per run, not per object.
+  const documents = DynamoDBDocumentClient.from(deps.dynamodb, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const persistence = new DynamoDBPersistenceLayer({
+    tableName: deps.config.idempotencyTable,
+    awsSdkV3Client: deps.dynamodb,
+  });
+  persistence.configure({ config: new IdempotencyConfig({}), keyPrefix: IDEMPOTENCY_KEY_PREFIX });
+  return (request) => reprocessObject(request, deps, documents, persistence);
+}
+
+async function reprocessObject(
   request: ReprocessRequest,
   deps: ReprocessDependencies,
+  documents: DynamoDBDocumentClient,
+  persistence: DynamoDBPersistenceLayer,
 ): Promise<ReprocessResult> {
   const now = deps.now ?? Date.now;
   const object = `s3://${request.bucket}/${request.key}`;
@@ -74,9 +91,6 @@ export async function reprocessObject(
       dryRun: deps.dryRun,
     };
   const versionId = request.versionId ?? head.versionId;
-  const documents = DynamoDBDocumentClient.from(deps.dynamodb, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
   const key = { pk: objectPk(request.bucket, request.key), sk: uploadSk(head.eTag, versionId) };
   const { Item: existing } = await documents.send(
     new GetCommand({ TableName: deps.config.uploadLogTable, Key: key, ConsistentRead: true }),
@@ -169,19 +183,9 @@ export async function reprocessObject(
     }
     throw error;
   }
-  await forgetIdempotencyRecord(deps.dynamodb, deps.config.idempotencyTable, idempotencyKeyOf(event));
+  // Through Powertools' own key hashing: a later duplicate runs the step instead of the old answer.
+  await persistence.deleteRecord(idempotencyKeyOf(event) as never);
   return { ...result, action };
-}
-
-/** Deletes the idempotency record the worker keeps for `key`, through Powertools' own key hashing. */
-async function forgetIdempotencyRecord(
-  client: DynamoDBClient,
-  tableName: string,
-  key: string,
-): Promise<void> {
-  const persistence = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client });
-  persistence.configure({ config: new IdempotencyConfig({}), keyPrefix: IDEMPOTENCY_KEY_PREFIX });
-  await persistence.deleteRecord(key as never);
 }
 
 /**
