@@ -2,9 +2,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../src/adapters/object-store.js';
-import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
+import type { LocalStack } from '../../src/local/stack.js';
 import { createBatchBackfillHandler } from '../../src/worker/batch-backfill.js';
-import { drained, uploadLogReader } from '../support/pipeline.js';
+import { drained, startTestStack, uploadLogReader } from '../support/pipeline.js';
 
 // The S3 Batch Operations backfill function's handler, with real task events of both schemas,
 // against the local stack: it heads real objects and enqueues on the real ingest queue, and the
@@ -14,7 +14,7 @@ let stack: LocalStack;
 let log: ReturnType<typeof uploadLogReader>;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ s3Port: 0, dynamodbPort: 0, visibilityTimeoutSeconds: 1 });
+  stack = await startTestStack();
   log = uploadLogReader(stack);
 });
 afterAll(async () => {

@@ -7,10 +7,10 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gsiShard } from '../../src/core/log-items.js';
 import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
-import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
+import type { LocalStack } from '../../src/local/stack.js';
 import { parseCsv } from '../../src/tools/format.js';
 import { type CliRun, hasStackTrace, runCli } from '../support/cli.js';
-import { drained, uploadLogReader } from '../support/pipeline.js';
+import { drained, startTestStack, uploadLogReader } from '../support/pipeline.js';
 
 // The real `s3-ingest` binary as a child process against a local stack: stdout carries only the
 // result, errors are one line with exit code 2 (usage) or 1 (failure), and the repair and replay
@@ -38,12 +38,7 @@ function expectOneLineError(run: CliRun, status: number, text: string): void {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    s3Port: 0,
-    dynamodbPort: 0,
-    visibilityTimeoutSeconds: 1,
-    maxReceiveCount: 2,
-  });
+  stack = await startTestStack({ maxReceiveCount: 2 });
   stackFile = join(mkdtempSync(join(tmpdir(), 's3-ingest-cli-')), 'stack.json');
   writeFileSync(stackFile, JSON.stringify(stack.description));
   log = uploadLogReader(stack);
@@ -165,12 +160,7 @@ describe('s3-ingest', () => {
   });
 
   it('query every shard the stack writes (16 here), and refuse a bucket the stack does not watch', async () => {
-    const sixteen = await startLocalStack({
-      s3Port: 0,
-      dynamodbPort: 0,
-      visibilityTimeoutSeconds: 1,
-      workerEnv: { GSI_SHARD_COUNT: '16' },
-    });
+    const sixteen = await startTestStack({ workerEnv: { GSI_SHARD_COUNT: '16' } });
     try {
       const keys = Array.from({ length: 40 }, (_, i) => `shards/${i}.txt`)
         .filter((key) => gsiShard(key, 16) >= 8)

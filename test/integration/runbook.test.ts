@@ -5,9 +5,9 @@ import { join, resolve } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
+import type { LocalStack } from '../../src/local/stack.js';
 import { hasStackTrace } from '../support/cli.js';
-import { drained } from '../support/pipeline.js';
+import { drained, startTestStack } from '../support/pipeline.js';
 
 // Every `npx s3-ingest ...` command of RUNBOOK.md and README.md, run as written against a local
 // stack: `$S` (the deployed stack's name) becomes the local stack file, the example bucket
@@ -66,12 +66,7 @@ function runShell(command: string): Promise<{ status: number; stdout: string; st
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    s3Port: 0,
-    dynamodbPort: 0,
-    visibilityTimeoutSeconds: 1,
-    maxReceiveCount: 2,
-  });
+  stack = await startTestStack({ maxReceiveCount: 2 });
   workDir = mkdtempSync(join(tmpdir(), 's3-ingest-runbook-'));
   cpSync(join(REPO, 'samples'), join(workDir, 'samples'), { recursive: true });
   stackFile = join(workDir, 'stack.json');

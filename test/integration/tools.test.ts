@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsCallCounter, difference } from '../../loadtest/aws-call-counter.js';
 import { encodeS3EventKey } from '../../src/core/s3-key.js';
 import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
-import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
+import type { LocalStack } from '../../src/local/stack.js';
 import { backfill } from '../../src/tools/backfill.js';
 import { parseFilters } from '../../src/tools/dlq-messages.js';
 import {
@@ -19,7 +19,7 @@ import {
 } from '../../src/tools/dlq-operations.js';
 import { type ToolTarget, targetFromStackFile } from '../../src/tools/target.js';
 import { UploadQueries } from '../../src/tools/upload-queries.js';
-import { drained, queueDepth, uploadLogReader } from '../support/pipeline.js';
+import { drained, queueDepth, startTestStack, uploadLogReader } from '../support/pipeline.js';
 
 let stack: LocalStack;
 let target: ToolTarget;
@@ -58,12 +58,7 @@ async function toDlq(body: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    s3Port: 0,
-    dynamodbPort: 0,
-    visibilityTimeoutSeconds: 1,
-    maxReceiveCount: 3,
-  });
+  stack = await startTestStack({ maxReceiveCount: 3 });
   target = targetFromStackFile(stack.description, 'test');
   log = uploadLogReader(stack);
 });

@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { objectPk } from '../../src/core/log-items.js';
-import type { LocalStack } from '../../src/local/stack.js';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
 import { queueDepth as sqsQueueDepth } from '../../src/tools/dlq-operations.js';
 
@@ -50,4 +50,12 @@ export async function drained(stack: LocalStack, timeoutMs = 20_000): Promise<vo
     async () => (await queueDepth(stack.clients.sqs, stack.queues.ingest.url)) === 0,
     { timeoutMs },
   );
+}
+
+/**
+ * A local stack for a test: free ports (so tests run beside `npm start` and each other) and a 1 s
+ * visibility timeout (so retries show quickly), with `options` on top.
+ */
+export function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  return startLocalStack({ s3Port: 0, dynamodbPort: 0, visibilityTimeoutSeconds: 1, ...options });
 }
