@@ -276,6 +276,26 @@ export interface ListedPage {
   readonly resumeAfter?: string;
 }
 
+/** A listing entry (ListObjectsV2's `Contents` or ListObjectVersions' `Versions`) as a listed object. */
+function listedObject(entry: {
+  Key?: string;
+  ETag?: string;
+  Size?: number;
+  LastModified?: Date;
+  VersionId?: string;
+}): ListedObject[] {
+  if (!entry.Key) return [];
+  return [
+    {
+      key: entry.Key,
+      eTag: (entry.ETag ?? '').replace(/"/g, ''),
+      size: entry.Size ?? 0,
+      lastModified: entry.LastModified ?? new Date(),
+      ...(entry.VersionId && entry.VersionId !== 'null' && { versionId: entry.VersionId }),
+    },
+  ];
+}
+
 /** Pages of one partition's current objects, after `after` (a key), in key order. */
 async function* listPages(
   s3: S3Client,
@@ -301,18 +321,7 @@ async function* listPages(
       );
       progress.listCalls += 1;
       token = page.NextContinuationToken;
-      const objects = (page.Contents ?? []).flatMap((object): ListedObject[] =>
-        object.Key
-          ? [
-              {
-                key: object.Key,
-                eTag: (object.ETag ?? '').replace(/"/g, ''),
-                size: object.Size ?? 0,
-                lastModified: object.LastModified ?? new Date(),
-              },
-            ]
-          : [],
-      );
+      const objects = (page.Contents ?? []).flatMap(listedObject);
       yield { objects, deleteMarkers: 0, ...(objects.at(-1) && { resumeAfter: objects.at(-1)?.key }) };
     } while (token);
     return;
@@ -332,19 +341,7 @@ async function* listPages(
       }),
     );
     progress.listCalls += 1;
-    const objects = (page.Versions ?? []).flatMap((version): ListedObject[] =>
-      version.IsLatest && version.Key
-        ? [
-            {
-              key: version.Key,
-              eTag: (version.ETag ?? '').replace(/"/g, ''),
-              size: version.Size ?? 0,
-              lastModified: version.LastModified ?? new Date(),
-              ...(version.VersionId && version.VersionId !== 'null' && { versionId: version.VersionId }),
-            },
-          ]
-        : [],
-    );
+    const objects = (page.Versions ?? []).filter((version) => version.IsLatest).flatMap(listedObject);
     const deleteMarkers = (page.DeleteMarkers ?? []).filter((marker) => marker.IsLatest).length;
     truncated = page.IsTruncated === true;
     keyMarker = page.NextKeyMarker;
