@@ -18,7 +18,7 @@ import { forEachLimited } from '../src/concurrency.js';
 import { EventSourcePoller } from '../src/local/event-source-poller.js';
 import { startLocalStack } from '../src/local/stack.js';
 import { waitFor } from '../src/local/wait.js';
-import { logger } from '../src/observability.js';
+import { IngestMetrics, logger } from '../src/observability.js';
 import { backfill } from '../src/tools/backfill.js';
 import { queueDepth } from '../src/tools/dlq-operations.js';
 import { createWorkerHandler } from '../src/worker/create-handler.js';
@@ -93,7 +93,7 @@ try {
     objects: new S3ObjectStore(stack.clients.s3),
     log: new DynamoDbUploadLog(stack.clients.dynamodb, stack.workerConfig.uploadLogTable),
     dynamoDbClient: stack.clients.dynamodb,
-    metrics: stack.metrics,
+    metrics: new IngestMetrics({ write: () => undefined }),
   });
   const poller = new EventSourcePoller({
     sqs,

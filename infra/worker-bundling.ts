@@ -1,6 +1,10 @@
+import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
+
 /**
- * How the worker is bundled, shared by the CDK stack and `npm run bench` so the benchmark
- * measures what is deployed.
+ * How the worker is bundled: the one source for the CDK stack's `NodejsFunction`s, the local
+ * stack's bundle runtime (`npm start`) and `npm run bench`, so what runs locally and what the
+ * benchmark measures is what deploys.
  */
 
 /** The Lambda entry point. */
@@ -25,3 +29,33 @@ export const WORKER_ESM_BANNER =
 
 /** esbuild target matching the Lambda runtime. */
 export const WORKER_TARGET = 'node22';
+
+/** How every function of the stack is bundled by the CDK: minified ESM with source maps, the pinned SDK inside. */
+export const FUNCTION_BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  minify: true,
+  sourceMap: true,
+  target: WORKER_TARGET,
+  mainFields: WORKER_MAIN_FIELDS,
+  externalModules: WORKER_EXTERNAL_MODULES,
+  banner: WORKER_ESM_BANNER,
+};
+
+/**
+ * The esbuild options `NodejsFunction` derives from {@link FUNCTION_BUNDLING} (it bundles for the
+ * node platform into `index.mjs` for ESM), for building the same bundle without the CDK.
+ */
+export function esbuildOptionsOf(entry: string, bundling: BundlingOptions = FUNCTION_BUNDLING): BuildOptions {
+  return {
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: bundling.format === OutputFormat.ESM ? 'esm' : 'cjs',
+    minify: bundling.minify ?? false,
+    sourcemap: bundling.sourceMap ?? false,
+    ...(bundling.target !== undefined && { target: bundling.target }),
+    ...(bundling.mainFields !== undefined && { mainFields: bundling.mainFields }),
+    external: bundling.externalModules ?? ['@aws-sdk/*'],
+    ...(bundling.banner !== undefined && { banner: { js: bundling.banner } }),
+  };
+}

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { DYNAMODB_BACKENDS, type DynamoDbBackend } from '../src/local/dynamodb-server.js';
+import { RUNTIME_MODES, type RuntimeMode } from '../src/local/stack.js';
 import { UsageError } from '../src/tools/tool-error.js';
+import { type ChaosOptions, chaosWanted, parseOutage } from './chaos.js';
 import type { LoadTestOptions } from './report-types.js';
 import type { TargetKind } from './targets.js';
 
@@ -31,12 +33,24 @@ Target:
   --dynamodb dynalite|dynamodb-local
                           embedded DynamoDB: dynalite in this process (default) or AWS's DynamoDB
                           Local (Java) in its own process
+  --runtime bundle|source embedded worker: the bundle the CDK deploys, in execution environments
+                          of its own (default), or its source in this process
+  --node V                embedded bundle runtime: Node.js of its environments, current (default),
+                          22 (the Lambda's, installed by npm ci) or a path
   --batch-size N          embedded worker: records per batch (default 10)
   --worker-concurrency N  embedded worker: concurrent invocations (default 8)
   --visibility-timeout S  embedded ingest queue's visibility timeout (default 10); poison messages
                           reach the DLQ after 3 of them
   --drain-timeout S       bound on each wait for the pipeline to drain, seconds (default 600)
   --calibration-puts N    raw conditional PutItem calls to measure DynamoDB alone; 0 skips (default 3000)
+
+Chaos (embedded; faults a Lambda deployment meets, while the workload runs):
+  --kill-environments-every S
+                          kill a busy execution environment mid-batch every S seconds (bundle runtime)
+  --dynamodb-fault-rate R share of DynamoDB writes answered with throttling or a 500 (0..1)
+  --s3-fault-rate R       share of S3 HeadObject and CopyObject calls answered with a 500 or 503 (0..1)
+  --outage START:SECONDS  DynamoDB unreachable (connections reset) from START seconds after the
+                          first upload, for SECONDS
 
 Comparison and output:
   --baseline              also run the workload through a naive one-put-per-event handler (embedded)
@@ -83,6 +97,12 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
       'visibility-timeout': { type: 'string', default: '10' },
       'drain-timeout': { type: 'string', default: '600' },
       'calibration-puts': { type: 'string', default: '3000' },
+      runtime: { type: 'string', default: 'bundle' },
+      node: { type: 'string' },
+      'kill-environments-every': { type: 'string' },
+      'dynamodb-fault-rate': { type: 'string', default: '0' },
+      's3-fault-rate': { type: 'string', default: '0' },
+      outage: { type: 'string' },
       baseline: { type: 'boolean', default: false },
       out: { type: 'string', default: 'loadtest-report.json' },
       'log-format': { type: 'string', default: 'text' },
@@ -119,6 +139,39 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
     }
     return parsed;
   };
+  if (!RUNTIME_MODES.includes(values.runtime as RuntimeMode)) {
+    throw new UsageError(`--runtime must be ${RUNTIME_MODES.join(' or ')}, got "${values.runtime}"`);
+  }
+  const outage = values.outage === undefined ? undefined : parseOutage(values.outage);
+  if (values.outage !== undefined && !outage) {
+    throw new UsageError(
+      `--outage takes START:SECONDS (seconds after the first upload, and how long), got "${values.outage}"`,
+    );
+  }
+  const killEvery = values['kill-environments-every'];
+  const killSeconds = killEvery === undefined ? undefined : Number(killEvery);
+  if (killSeconds !== undefined && !(Number.isFinite(killSeconds) && killSeconds > 0)) {
+    throw new UsageError(`--kill-environments-every must be a number of seconds above 0, got "${killEvery}"`);
+  }
+  const chaos: ChaosOptions = {
+    ...(killSeconds !== undefined && { killEnvironmentsEverySeconds: killSeconds }),
+    dynamodbFaultRate: rate('dynamodb-fault-rate', values['dynamodb-fault-rate']),
+    s3FaultRate: rate('s3-fault-rate', values['s3-fault-rate']),
+    ...(outage && { outage }),
+  };
+  if (chaosWanted(chaos) && target !== 'embedded') {
+    throw new UsageError(
+      'chaos options inject faults into the embedded stack: use them with --target embedded',
+    );
+  }
+  if (killSeconds !== undefined && values.runtime !== 'bundle') {
+    throw new UsageError(
+      '--kill-environments-every kills execution environments, which only --runtime bundle has',
+    );
+  }
+  if (values.node !== undefined && values.runtime !== 'bundle') {
+    throw new UsageError('--node chooses the execution environments of --runtime bundle');
+  }
   const options: LoadTestOptions = {
     objects: count('objects', values.objects, 1),
     duplicateRate: rate('duplicate-rate', values['duplicate-rate']),
@@ -139,6 +192,9 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
     visibilityTimeoutSeconds: count('visibility-timeout', values['visibility-timeout'], 1),
     drainTimeoutMs: count('drain-timeout', values['drain-timeout'], 1) * 1000,
     calibrationPuts: count('calibration-puts', values['calibration-puts'], 0),
+    runtime: values.runtime as RuntimeMode,
+    ...(values.node !== undefined && { node: values.node }),
+    chaos,
   };
   const logFormat = values['log-format'];
   if (logFormat !== 'text' && logFormat !== 'json') {

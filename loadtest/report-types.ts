@@ -1,4 +1,6 @@
 import type { DynamoDbBackend } from '../src/local/dynamodb-server.js';
+import type { RuntimeMode } from '../src/local/stack.js';
+import type { ChaosOptions, ChaosReport } from './chaos.js';
 import type { CostEstimate, DEFAULT_COST_ASSUMPTIONS } from './cost.js';
 import type { Bucket, Percentiles } from './stats.js';
 import type { TargetKind } from './targets.js';
@@ -32,6 +34,12 @@ export interface LoadTestOptions {
   readonly seed: number;
   /** PutItem calls of the raw DynamoDB measurement; 0 skips it. */
   readonly calibrationPuts: number;
+  /** Embedded worker: the bundle in execution environments, or the source in this process. */
+  readonly runtime: RuntimeMode;
+  /** Embedded bundle runtime: the Node.js of its environments (`current`, `22`, a path). */
+  readonly node?: string;
+  /** Embedded: faults injected while the workload runs. */
+  readonly chaos: ChaosOptions;
 }
 
 /** What the progress display shows. */
@@ -66,6 +74,18 @@ export interface LoadTestReport {
   readonly wrongState: number;
   readonly dlqMessages: number;
   readonly dlqPoison: number;
+  /** Messages of this run in the DLQ that are not poison: each one an object the pipeline gave up on. */
+  readonly goodMessagesInDlq: number;
+  /** How the embedded worker ran (null on the other targets). */
+  readonly runtime: {
+    readonly mode: RuntimeMode;
+    readonly node: string;
+    /** Execution environments created (cold starts); 0 for the source runtime. */
+    readonly environments: number;
+    readonly coldStartMs: { readonly p50: number; readonly max: number } | null;
+  } | null;
+  /** The faults injected (embedded, when asked for). */
+  readonly chaos?: ChaosReport;
   readonly problems: readonly string[];
   readonly metricsMatch: boolean | null;
   readonly metrics?: { readonly emitted: Record<string, number>; readonly expected: Record<string, number> };

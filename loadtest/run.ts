@@ -4,15 +4,16 @@ import { UploadQueries } from '../src/tools/upload-queries.js';
 import { difference, dynamoDbWrites } from './aws-call-counter.js';
 import { runBaseline } from './baseline.js';
 import { measureConditionalPutRate } from './calibrate.js';
+import { type ChaosReport, chaosWanted, startChaos } from './chaos.js';
 import { costPerMillion, DEFAULT_COST_ASSUMPTIONS } from './cost.js';
 import { drive } from './drive.js';
 import { EventLoopSampler, meanOfFirst } from './event-loop.js';
 import { FaultInjector } from './fault-injector.js';
 import { limitingFactor } from './limit.js';
-import type { LoadTestOptions, LoadTestReport, Progress } from './report-types.js';
+import type { LoadTestOptions, LoadTestReport, Pass, Progress } from './report-types.js';
 import { histogram, percentiles, perSecond, round } from './stats.js';
-import { embeddedTarget, maxReceiveCountOf, remoteTarget } from './targets.js';
-import { checkMetrics, classifyDlq, emptyVerification, verifyObject } from './verify.js';
+import { embeddedTarget, type LoadTarget, maxReceiveCountOf, remoteTarget } from './targets.js';
+import { checkMetrics, classifyDlq, emptyVerification, goodMessagesInDlq, verifyObject } from './verify.js';
 import { planWorkload } from './workload.js';
 import { measureWritesPerEvent } from './write-cost.js';
 
@@ -51,7 +52,17 @@ export async function runLoadTest(
     const callsBefore = target.calls?.snapshot() ?? {};
     const sampler = new EventLoopSampler();
     sampler.start();
-    const pass = await drive(target, injector, workload, runId, options, onProgress);
+    const chaos =
+      target.worker && chaosWanted(options.chaos)
+        ? startChaos(target.worker.frontDoor, target.worker.environments, options.chaos)
+        : undefined;
+    let chaosReport: ChaosReport | undefined;
+    let pass: Pass;
+    try {
+      pass = await drive(target, injector, workload, runId, options, onProgress);
+    } finally {
+      chaosReport = chaos?.stop();
+    }
     const busySeries = sampler.stop();
     const callsDuring = target.calls ? difference(target.calls.snapshot(), callsBefore) : undefined;
 
@@ -170,6 +181,12 @@ export async function runLoadTest(
       ...verification,
       dlqMessages: dlq.length - dlqBefore,
       dlqPoison: dlqCounts.poison,
+      goodMessagesInDlq: goodMessagesInDlq(
+        dlq.map((m) => m.body),
+        runId,
+      ),
+      runtime: target.worker ? runtimeOf(target.worker) : null,
+      ...(chaosReport && { chaos: chaosReport }),
       metricsMatch: metrics ? metrics.match : null,
       ...(metrics && { metrics: { emitted: { ...metrics.emitted }, expected: { ...metrics.expected } } }),
       durationSeconds: round(durationSeconds),
@@ -201,4 +218,16 @@ export async function runLoadTest(
   } finally {
     await target.close();
   }
+}
+
+/** The report's view of the embedded worker's runtime: mode, Node.js, environments and their cold starts. */
+function runtimeOf(worker: NonNullable<LoadTarget['worker']>): NonNullable<LoadTestReport['runtime']> {
+  const coldStarts = worker.environments?.stats.coldStartMs ?? [];
+  const p50 = percentiles(coldStarts).p50;
+  return {
+    mode: worker.runtime.mode,
+    node: worker.runtime.node,
+    environments: worker.environments?.stats.environmentsCreated ?? 0,
+    coldStartMs: coldStarts.length > 0 ? { p50: round(p50), max: round(Math.max(...coldStarts)) } : null,
+  };
 }

@@ -3,11 +3,17 @@ import { dirname, join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type LocalStackOptions, startLocalStack } from '../src/local/stack.js';
+import { sumEmfCounts } from '../src/local/emf-totals.js';
+import type { AwsFrontDoor } from '../src/local/lambda/aws-front-door.js';
+import type { ExecutionEnvironments } from '../src/local/lambda/execution-environments.js';
+import {
+  type LocalStackOptions,
+  type RuntimeDescription,
+  type RuntimeMode,
+  startLocalStack,
+} from '../src/local/stack.js';
 import { DEFAULT_STACK_FILE, resolveTarget, type TargetOptions } from '../src/tools/target.js';
 import { ToolError } from '../src/tools/tool-error.js';
-import { AwsCallCounter } from './aws-call-counter.js';
-import { sumEmfCounts } from './emf.js';
 import type { FaultInjector } from './fault-injector.js';
 
 export type TargetKind = 'embedded' | 'local' | 'aws';
@@ -27,7 +33,13 @@ export interface LoadTarget {
   /** Whether S3's notifications pass through the fault injector's tap (embedded only). */
   readonly tapped: boolean;
   /** The worker's AWS calls, where the load test runs the worker itself (embedded only). */
-  readonly calls?: AwsCallCounter;
+  readonly calls?: { snapshot(): Record<string, number> };
+  /** The embedded stack's worker runtime: where faults are injected and what the report shows of it. */
+  readonly worker?: {
+    readonly frontDoor: AwsFrontDoor;
+    readonly environments: ExecutionEnvironments | undefined;
+    readonly runtime: RuntimeDescription;
+  };
   /** Resources for one run of the worker (embedded only): worker concurrency and batch size. */
   readonly recordsInFlight?: number;
   /** The worker's EMF count totals since the target was opened, where its EMF output is readable. */
@@ -45,6 +57,9 @@ export interface EmbeddedOptions {
   readonly visibilityTimeoutSeconds: number;
   readonly handler?: LocalStackOptions['handler'];
   readonly dynamodb?: LocalStackOptions['dynamodb'];
+  /** @default 'bundle' (the naive baseline handler always runs as source) */
+  readonly runtime?: RuntimeMode;
+  readonly node?: string;
 }
 
 /**
@@ -53,7 +68,6 @@ export interface EmbeddedOptions {
  */
 export async function embeddedTarget(injector: FaultInjector, options: EmbeddedOptions): Promise<LoadTarget> {
   const emfLines: string[] = [];
-  const calls = new AwsCallCounter();
   const stack = await startLocalStack({
     s3Port: 0,
     dynamodbPort: 0,
@@ -62,8 +76,12 @@ export async function embeddedTarget(injector: FaultInjector, options: EmbeddedO
     maxReceiveCount: 3,
     metricsOutput: (line) => emfLines.push(line),
     notificationTap: injector.tap,
-    instrumentWorkerClients: (clients) => {
-      for (const client of Object.values(clients)) calls.attach(client);
+    runtime: options.handler ? 'source' : (options.runtime ?? 'bundle'),
+    ...(options.node !== undefined && !options.handler && { node: options.node }),
+    // Warnings and errors only, as on a terminal; the rest of the worker's INFO lines would be the bulk of the run's output.
+    workerOutput: (line) => {
+      if (!line.includes('"level":"INFO"') && !line.includes('"level":"DEBUG"'))
+        process.stderr.write(`${line}\n`);
     },
     ...(options.handler && { handler: options.handler }),
     worker: { batchSize: options.batchSize, concurrency: options.workerConcurrency, batchingWindowMs: 0 },
@@ -78,7 +96,15 @@ export async function embeddedTarget(injector: FaultInjector, options: EmbeddedO
     uploadLogTable: stack.names.uploadLogTable,
     ...stack.clients,
     tapped: true,
-    calls,
+    ...(stack.frontDoor && { calls: stack.frontDoor }),
+    ...(stack.frontDoor &&
+      stack.description.settings?.runtime && {
+        worker: {
+          frontDoor: stack.frontDoor,
+          environments: stack.environments,
+          runtime: stack.description.settings.runtime,
+        },
+      }),
     recordsInFlight: options.batchSize * options.workerConcurrency,
     emfTotals: async () => sumEmfCounts(emfLines),
     settle: () => stack.bridge.drain(),

@@ -92,6 +92,14 @@ export function classifyDlq(bodies: readonly string[], runId: string): { poison:
   return { poison, other: bodies.length - poison };
 }
 
+/**
+ * DLQ messages of this run that are not the poison it injected: notifications of real objects the
+ * pipeline gave up on (each is a failure, whatever the rows say after a redrive).
+ */
+export function goodMessagesInDlq(bodies: readonly string[], runId: string): number {
+  return bodies.filter((body) => body.includes(runId) && !body.includes(POISON_MARKER)).length;
+}
+
 /** Count metrics the worker emitted, and what the run's verified facts say they must be. */
 export interface MetricsCheck {
   readonly match: boolean;

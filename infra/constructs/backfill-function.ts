@@ -7,8 +7,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BATCH_REPORT_PREFIX } from '../output-names.js';
-import { BACKFILL_ENTRY } from '../worker-bundling.js';
-import { FUNCTION_BUNDLING } from './bundling.js';
+import { BACKFILL_ENTRY, FUNCTION_BUNDLING } from '../worker-bundling.js';
 
 /** Props of {@link BackfillFunction}. */
 export interface BackfillFunctionProps {

@@ -8,8 +8,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV, loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
-import { WORKER_ENTRY } from '../worker-bundling.js';
-import { FUNCTION_BUNDLING } from './bundling.js';
+import { FUNCTION_BUNDLING, WORKER_ENTRY } from '../worker-bundling.js';
 
 /** Worker settings passed to the function's environment, named as the runtime config reads them. */
 export interface WorkerSettings {

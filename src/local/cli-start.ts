@@ -10,12 +10,14 @@ import { runDemo } from './demo.js';
 import { DYNAMODB_BACKENDS, type DynamoDbBackend } from './dynamodb-server.js';
 import {
   type LocalStack,
+  RUNTIME_MODES,
+  type RuntimeMode,
   removeStackFile,
   type StackDescription,
   startLocalStack,
   writeStackFile,
 } from './stack.js';
-import { LOG_FORMATS, type LogFormat, routeLogsToTerminal } from './terminal-logs.js';
+import { formatLogLine, LOG_FORMATS, type LogFormat, routeLogsToTerminal } from './terminal-logs.js';
 
 /** Where the stack description and the worker's metrics go; tests point it elsewhere. */
 const STATE_DIR = process.env.LOCAL_STATE_DIR ?? '.local';
@@ -25,40 +27,59 @@ const EMF_FILE = join(STATE_DIR, 'worker-metrics.ndjson');
 const HELP = `Usage: npm start -- [options]
 
 Runs the whole s3-ingest pipeline on this machine, on 127.0.0.1 only: S3 and SQS (fauxqs),
-DynamoDB (dynalite or AWS's DynamoDB Local), the S3 -> SQS notification bridge and the worker's real handler behind a
-Lambda-like poller. Writes ${STACK_FILE} for the tools; Ctrl-C stops everything.
+DynamoDB (dynalite or AWS's DynamoDB Local), the S3 -> SQS notification bridge, and the worker as
+Lambda runs it: the bundle the CDK deploys, in execution environments of its own (child
+processes, created on demand, killed at the function timeout), configured from the synthesized
+stack (environment, timeout, memory, batch size, batching window, maximum concurrency,
+ReportBatchItemFailures, visibility timeout, maxReceiveCount). The bundle is rebuilt when its
+sources change. Writes ${STACK_FILE} for the tools; Ctrl-C stops everything.
 
 Options (environment variable in brackets):
+  -c, --context KEY=VALUE
+                       CDK context of the synth the worker is configured from, as with
+                       cdk deploy -c (repeatable): -c workerTimeoutSeconds=5 -c batchSize=25
+  --runtime R          bundle (as deployed) or source (the TypeScript in this process, for
+                       breakpoints) [LOCAL_RUNTIME]                           (default bundle)
+  --node V             Node.js of the execution environments: current, 22 (the Lambda's,
+                       installed by npm ci) or a path [LOCAL_NODE]            (default current)
   --s3-port N          S3 + SQS port; 0 picks a free one [LOCAL_S3_PORT]        (default 4566)
   --dynamodb-port N    DynamoDB port; 0 picks a free one [LOCAL_DYNAMODB_PORT]   (default 8000)
   --dynamodb NAME      dynalite (in-process) or dynamodb-local (AWS's DynamoDB Local,
                        needs Java; installed by npm ci) [LOCAL_DYNAMODB_BACKEND] (default dynalite)
-  --batch-size N       records per worker invocation, 1-10000 [LOCAL_BATCH_SIZE] (default 10)
+  These replace the template's values for this run only:
+  --batch-size N       records per worker invocation, 1-10000 [LOCAL_BATCH_SIZE]
   --batching-window-ms N
-                       milliseconds to fill a batch [LOCAL_BATCHING_WINDOW_MS]   (default 0)
+                       milliseconds to fill a batch [LOCAL_BATCHING_WINDOW_MS]
                        (the CDK context batchingWindowSeconds is in seconds)
-  --concurrency N      worker invocations at once, at least 1 [LOCAL_CONCURRENCY] (default 4)
-  --max-receive N      receives before a message goes to the DLQ, 1-1000 [LOCAL_MAX_RECEIVE_COUNT] (default 3)
+  --concurrency N      worker invocations (environments) at once, at least 1 [LOCAL_CONCURRENCY]
+  --max-receive N      receives before a message goes to the DLQ, 1-1000 [LOCAL_MAX_RECEIVE_COUNT]
+  --visibility-timeout S
+                       the ingest queue's, in seconds; a shorter one than the template's also
+                       shortens the function timeout [LOCAL_VISIBILITY_TIMEOUT]
   --demo               upload sample files (one duplicate, one rejected) and print the rows
   --log-format F       the worker's log lines on stderr: text (one readable line) or json
                        (Lambda's JSON) [LOCAL_LOG_FORMAT]                    (default text)
   --debug              error stacks in the worker's log lines
   -h, --help           show this help
 
-Worker settings use the Lambda's variables (BLOCKED_EXTENSIONS, ALLOWED_CONTENT_TYPES,
-MAX_OBJECT_BYTES, RETENTION_DAYS, ...); locally BLOCKED_EXTENSIONS defaults to exe,bat,cmd,scr and
-accepted objects are copied to the bucket uploads-private. LOCAL_STATE_DIR moves ${STACK_FILE}
-(a second stack beside a running one needs its own: LOCAL_STATE_DIR=.local-2 with --s3-port 0
---dynamodb-port 0). Everything lives in memory: stopping loses the data.`;
+The template's defaults are a 30 s function timeout and a 181 s visibility timeout with
+maxReceiveCount 5, so a failing record is retried after 3 minutes and reaches the DLQ after 15;
+-c workerTimeoutSeconds=5 (31 s) or --visibility-timeout 5 make that quicker. Locally the stack is
+synthesized with copyDestination=true (accepted objects are copied to uploads-private) and
+blockedExtensions=exe,bat,cmd,scr. Worker variables set in this shell (BLOCKED_EXTENSIONS,
+ALLOWED_CONTENT_TYPES, MAX_OBJECT_BYTES, RETENTION_DAYS, ...) replace the template's.
+LOCAL_STATE_DIR moves ${STACK_FILE} (a second stack beside a running one needs its own:
+LOCAL_STATE_DIR=.local-2 with --s3-port 0 --dynamodb-port 0). Everything lives in memory:
+stopping loses the data.`;
 
 /** A whole-number option (or its environment variable) within [min, max]. @throws naming the option */
-function intOption(
+function intOption<T extends number | undefined>(
   value: string | undefined,
   envName: string,
-  fallback: number,
+  fallback: T,
   name: string,
   [min, max]: readonly [number, number],
-): number {
+): number | T {
   const raw = value ?? process.env[envName];
   if (raw === undefined || raw === '') return fallback;
   const parsed = Number(raw);
@@ -124,7 +145,11 @@ async function queueDepth(stack: LocalStack, url: string): Promise<number> {
 async function statusLine(stack: LocalStack): Promise<string> {
   const totals = stack.metrics.totals();
   const dlq = await queueDepth(stack, stack.queues.dlq.url);
+  const environments = stack.environments;
   return [
+    ...(environments
+      ? [`environments ${environments.size} (${environments.stats.environmentsCreated} cold starts)`]
+      : []),
     `ingested ${totals.ObjectsIngested}`,
     `duplicates ${totals.DuplicatesSkipped}`,
     `rejected ${totals.ObjectsRejected}`,
@@ -151,15 +176,72 @@ Or with the SDK:
 
 Ingest queue ${queues.ingest}
 DLQ          ${queues.dlq}
+${describeRuntime(stack)}
 Endpoints and names: ${STACK_FILE}; worker metrics (EMF): ${EMF_FILE}.
 Everything lives in memory: Ctrl-C stops the stack and its data is gone.
 Tools: npx s3-ingest uploads | redrive status | redrive peek | reprocess ... (--help for more)
 `);
 }
 
+/** Where the worker runs and with which of the template's settings. */
+function describeRuntime(stack: LocalStack): string {
+  const runtime = stack.description.settings?.runtime;
+  if (!runtime) return 'Worker: none';
+  const where =
+    runtime.mode === 'bundle'
+      ? `the bundle ${runtime.bundle} on Node.js ${runtime.node}, in execution environments of its own (at most ${runtime.maxConcurrency})`
+      : `its source in this process (Node.js ${runtime.node}), at most ${runtime.maxConcurrency} invocations at once`;
+  return [
+    `Worker: ${where}`,
+    `  from the synthesized stack: timeout ${runtime.timeoutSeconds} s, memory ${runtime.memorySize} MB, batch ${runtime.batchSize},`,
+    `  batching window ${runtime.batchingWindowMs} ms, ReportBatchItemFailures ${runtime.reportBatchItemFailures ? 'on' : 'off'},`,
+    `  visibility timeout ${runtime.visibilityTimeoutSeconds} s, maxReceiveCount ${runtime.maxReceiveCount}`,
+  ].join('\n');
+}
+
+/** `KEY=VALUE` pairs of `-c`, as an object. @throws {UsageError} for a pair without `=` */
+function contextOf(pairs: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new UsageError(`-c takes KEY=VALUE, got "${pair}"`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
+/** Log levels in order, for showing only what is at least as severe as the local level. */
+const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL'];
+
+/**
+ * Shows an execution environment's log line on stderr: Powertools' JSON items at or above
+ * `minimum`, as text or JSON; anything else (a crash's trace) as it is.
+ */
+function workerLineWriter(format: LogFormat, debug: boolean, minimum: string) {
+  const floor = LEVELS.indexOf(minimum.toUpperCase());
+  return (line: string) => {
+    let item: Record<string, unknown> | undefined;
+    try {
+      item = line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : undefined;
+    } catch {
+      item = undefined;
+    }
+    if (!item) {
+      process.stderr.write(`${line}\n`);
+      return;
+    }
+    if (LEVELS.indexOf(String(item.level ?? 'INFO').toUpperCase()) < floor) return;
+    process.stderr.write(format === 'json' ? `${line}\n` : formatLogLine(item, debug));
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      context: { type: 'string', short: 'c', multiple: true },
+      runtime: { type: 'string' },
+      node: { type: 'string' },
+      'visibility-timeout': { type: 'string' },
       's3-port': { type: 'string' },
       'dynamodb-port': { type: 'string' },
       dynamodb: { type: 'string' },
@@ -177,7 +259,8 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN');
+  const localLogLevel = process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN';
+  logger.setLogLevel(localLogLevel as 'WARN');
   const logFormat = values['log-format'] ?? process.env.LOCAL_LOG_FORMAT ?? 'text';
   if (!LOG_FORMATS.includes(logFormat as LogFormat)) {
     throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got "${logFormat}"`);
@@ -194,21 +277,39 @@ async function main(): Promise<void> {
   const maxReceiveCount = intOption(
     values['max-receive'],
     'LOCAL_MAX_RECEIVE_COUNT',
-    3,
+    undefined,
     '--max-receive',
     [1, 1000],
   );
+  const visibilityTimeoutSeconds = intOption(
+    values['visibility-timeout'],
+    'LOCAL_VISIBILITY_TIMEOUT',
+    undefined,
+    '--visibility-timeout',
+    [1, 43_200],
+  );
   const worker = {
-    batchSize: intOption(values['batch-size'], 'LOCAL_BATCH_SIZE', 10, '--batch-size', [1, 10_000]),
+    batchSize: intOption(values['batch-size'], 'LOCAL_BATCH_SIZE', undefined, '--batch-size', [1, 10_000]),
     batchingWindowMs: intOption(
       values['batching-window-ms'],
       'LOCAL_BATCHING_WINDOW_MS',
-      0,
+      undefined,
       '--batching-window-ms',
       [0, 300_000],
     ),
-    concurrency: intOption(values.concurrency, 'LOCAL_CONCURRENCY', 4, '--concurrency', [1, 1000]),
+    concurrency: intOption(values.concurrency, 'LOCAL_CONCURRENCY', undefined, '--concurrency', [1, 1000]),
   };
+  const runtime = values.runtime ?? process.env.LOCAL_RUNTIME ?? 'bundle';
+  if (!RUNTIME_MODES.includes(runtime as RuntimeMode)) {
+    throw new UsageError(`--runtime must be one of ${RUNTIME_MODES.join(', ')}, got "${runtime}"`);
+  }
+  const node = values.node ?? process.env.LOCAL_NODE;
+  if (node !== undefined && runtime === 'source') {
+    throw new UsageError(
+      '--node chooses the execution environments of the bundle runtime; --runtime source runs in this process',
+    );
+  }
+  const context = contextOf(values.context ?? []);
   await mkdir(STATE_DIR, { recursive: true });
   await claimStackFile(STACK_FILE);
   const emf = createWriteStream(EMF_FILE, { flags: 'a' });
@@ -223,12 +324,19 @@ async function main(): Promise<void> {
     dynamodb: backend as DynamoDbBackend,
     s3Port,
     dynamodbPort,
-    maxReceiveCount,
+    ...(maxReceiveCount !== undefined && { maxReceiveCount }),
+    ...(visibilityTimeoutSeconds !== undefined && { visibilityTimeoutSeconds }),
     workerEnv,
+    context,
+    runtime: runtime as RuntimeMode,
+    ...(node !== undefined && { node }),
+    watchBundle: true,
+    onRuntimeNotice: (message) => console.error(message),
+    workerOutput: workerLineWriter(logFormat as LogFormat, values.debug, localLogLevel),
     metricsOutput: (line) => emf.write(`${line}\n`),
-    worker,
+    worker: Object.fromEntries(Object.entries(worker).filter(([, value]) => value !== undefined)),
   }).catch((error: unknown) => {
-    throw new Error(explainStartError(error), { cause: error });
+    throw isUsageError(error) ? error : new Error(explainStartError(error), { cause: error });
   });
   await writeStackFile(STACK_FILE, stack.description);
   const ownFile = await readFile(STACK_FILE, 'utf8');

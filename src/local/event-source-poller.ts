@@ -22,6 +22,11 @@ export interface PollerOptions {
   readonly concurrency?: number;
   /** The function timeout, for the context's `getRemainingTimeInMillis`. @default 30000 */
   readonly functionTimeoutMs?: number;
+  /**
+   * The mapping's `ReportBatchItemFailures`: when off, a response's `batchItemFailures` mean
+   * nothing and a batch that returns is deleted whole, as Lambda does. @default true
+   */
+  readonly reportBatchItemFailures?: boolean;
   readonly region?: string;
 }
 
@@ -68,6 +73,7 @@ export class EventSourcePoller {
       batchingWindowMs: 0,
       concurrency: 2,
       functionTimeoutMs: 30_000,
+      reportBatchItemFailures: true,
       region: 'us-east-1',
       ...options,
     };
@@ -158,7 +164,9 @@ export class EventSourcePoller {
     let failed: Set<string>;
     try {
       const response = await this.#options.handler({ Records: records }, this.#context());
-      failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+      failed = this.#options.reportBatchItemFailures
+        ? new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier))
+        : new Set();
     } catch (error) {
       // Like Lambda: an invocation error leaves the whole batch for redelivery.
       this.stats.invocationErrors += 1;

@@ -45,10 +45,20 @@ export async function createBuckets(s3: S3Client, names: LocalResourceNames): Pr
 export async function createQueues(
   sqs: SQSClient,
   names: LocalResourceNames,
-  settings: { visibilityTimeoutSeconds: number; maxReceiveCount: number },
+  settings: {
+    visibilityTimeoutSeconds: number;
+    maxReceiveCount: number;
+    /** @default 4 days, as the stack's */
+    retentionSeconds?: number;
+    /** @default 14 days, as the stack's */
+    dlqRetentionSeconds?: number;
+  },
 ): Promise<{ ingest: QueueRef; dlq: QueueRef }> {
-  const dlq = await createQueue(sqs, names.dlq, { MessageRetentionPeriod: String(14 * 86_400) });
+  const dlq = await createQueue(sqs, names.dlq, {
+    MessageRetentionPeriod: String(settings.dlqRetentionSeconds ?? 14 * 86_400),
+  });
   const ingest = await createQueue(sqs, names.ingestQueue, {
+    MessageRetentionPeriod: String(settings.retentionSeconds ?? 4 * 86_400),
     VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
     RedrivePolicy: JSON.stringify({
       deadLetterTargetArn: dlq.arn,

@@ -7,10 +7,22 @@ import { buildApp } from 'fauxqs';
 import { S3ObjectStore } from '../adapters/object-store.js';
 import { DynamoDbUploadLog } from '../adapters/upload-log.js';
 import { CONFIG_ENV, loadConfig, type WorkerConfig } from '../config.js';
-import { IngestMetrics } from '../observability.js';
+import { IngestMetrics, type MetricTotals } from '../observability.js';
 import { createWorkerHandler } from '../worker/create-handler.js';
 import { type DynamoDbBackend, type LocalDynamoDb, startDynamoDb } from './dynamodb-server.js';
+import { EmfTotals, isEmfLine } from './emf-totals.js';
 import { EventSourcePoller, type PollerHandler } from './event-source-poller.js';
+import { AwsFrontDoor } from './lambda/aws-front-door.js';
+import { buildWorkerBundle, type WorkerBundle, watchWorkerBundle } from './lambda/bundle.js';
+import { ExecutionEnvironments } from './lambda/execution-environments.js';
+import { lambdaEnvironment } from './lambda/lambda-environment.js';
+import { type NodeRuntime, resolveNodeRuntime } from './lambda/node-runtime.js';
+import { LOCAL_CONTEXT, synthesizeLocalTemplate } from './lambda/synthesized-stack.js';
+import {
+  localWorkerEnvironment,
+  type WorkerLambdaSettings,
+  workerSettingsOf,
+} from './lambda/template-settings.js';
 import { SequencerClock } from './notification.js';
 import {
   createBuckets,
@@ -37,11 +49,32 @@ export interface LocalStackOptions {
   /** @default 'us-east-1' */
   readonly region?: string;
   readonly names?: Partial<LocalResourceNames>;
-  /** Ingest queue visibility timeout; short, so local retries show quickly. @default 5 */
+  /**
+   * How the worker runs: `bundle` (as Lambda does: the CDK's bundle in execution environments of
+   * its own) or `source` (its TypeScript in this process, for breakpoints).
+   * @default 'bundle', or 'source' when {@link handler} replaces the worker
+   */
+  readonly runtime?: RuntimeMode;
+  /** The Node.js the bundle runs on (`current`, `22` or a path). @default 'current' */
+  readonly node?: string;
+  /** CDK context (`-c KEY=VALUE`) of the synth the worker's settings come from. */
+  readonly context?: Readonly<Record<string, string>>;
+  /** Rebuilds the bundle when its sources change, and moves the worker to it (`npm start`). @default false */
+  readonly watchBundle?: boolean;
+  /** Where the runtime tells of a rebuild (or a rebuild that failed). @default stderr */
+  readonly onRuntimeNotice?: (message: string) => void;
+  /** Each log line the bundle's environments write (EMF lines go to {@link metricsOutput}). @default this process's stdout/stderr */
+  readonly workerOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Ingest queue visibility timeout. @default the template's (6x the function timeout, plus the batching window) */
   readonly visibilityTimeoutSeconds?: number;
-  /** Receives before SQS moves a message to the DLQ. @default 3 */
+  /**
+   * The function timeout. @default the template's, or the visibility timeout when that is given and
+   * shorter (Lambda requires the visibility timeout to cover the function's)
+   */
+  readonly functionTimeoutSeconds?: number;
+  /** Receives before SQS moves a message to the DLQ. @default the template's `maxReceiveCount` */
   readonly maxReceiveCount?: number;
-  /** Worker environment on top of the local defaults (same names as the Lambda's). */
+  /** Worker environment on top of the template's (same names as the Lambda's). */
   readonly workerEnv?: Readonly<Record<string, string | undefined>>;
   /** Where the worker's EMF lines go. @default nowhere (totals stay readable through `metrics.totals()`) */
   readonly metricsOutput?: (emfLine: string) => void;
@@ -54,7 +87,7 @@ export interface LocalStackOptions {
   readonly instrumentWorkerClients?: (clients: LocalClients) => void;
   /** Replaces the worker's handler (the load test's naive baseline). @default the real worker */
   readonly handler?: (clients: LocalClients, config: WorkerConfig) => PollerHandler;
-  /** Event source settings; `false` runs no worker (tools and tests that drive it themselves). */
+  /** Event source settings over the template's; `false` runs no worker (tools and tests that drive it themselves). */
   readonly worker?:
     | false
     | { readonly batchSize?: number; readonly batchingWindowMs?: number; readonly concurrency?: number };
@@ -74,7 +107,32 @@ export interface StackDescription {
   readonly settings?: {
     readonly gsiShardCount: number;
     readonly workerEnv?: Readonly<Record<string, string>>;
+    /** How the worker runs, and the template settings it runs with (absent in older files and without a worker). */
+    readonly runtime?: RuntimeDescription;
   };
+}
+
+/** How the worker runs. */
+export type RuntimeMode = 'bundle' | 'source';
+
+/** Every runtime mode, for option validation. */
+export const RUNTIME_MODES: readonly RuntimeMode[] = ['bundle', 'source'];
+
+/** The worker's runtime as the stack file and the load test report show it. */
+export interface RuntimeDescription {
+  readonly mode: RuntimeMode;
+  /** Node.js version the worker runs on. */
+  readonly node: string;
+  /** The bundle's content hash (bundle mode). */
+  readonly bundle?: string;
+  readonly timeoutSeconds: number;
+  readonly memorySize: number;
+  readonly batchSize: number;
+  readonly batchingWindowMs: number;
+  readonly maxConcurrency: number;
+  readonly reportBatchItemFailures: boolean;
+  readonly visibilityTimeoutSeconds: number;
+  readonly maxReceiveCount: number;
 }
 
 /** A running local stack. */
@@ -86,7 +144,14 @@ export interface LocalStack {
   /** The worker's own clients (absent when no worker runs): what it calls, and only that. */
   readonly workerClients: LocalClients | undefined;
   readonly workerConfig: WorkerConfig;
-  readonly metrics: IngestMetrics;
+  /** The worker's count metrics, summed from the EMF it emitted. */
+  readonly metrics: { totals(): Readonly<MetricTotals> };
+  /** Between the worker and the services: records its calls and permissions, injects faults. Absent without a worker. */
+  readonly frontDoor: AwsFrontDoor | undefined;
+  /** The execution environments (bundle mode). */
+  readonly environments: ExecutionEnvironments | undefined;
+  /** The template's settings for the worker (absent without a worker). */
+  readonly lambdaSettings: WorkerLambdaSettings | undefined;
   readonly bridge: S3NotificationBridge;
   readonly poller: EventSourcePoller | undefined;
   readonly dynamodbBackend: DynamoDbBackend;
@@ -121,8 +186,16 @@ export function localClients(description: Pick<StackDescription, 'region' | 'end
   };
 }
 
-/** Local rules, so that `--demo` and a user trying things see a rejection. */
-const LOCAL_WORKER_DEFAULTS = { [CONFIG_ENV.blockedExtensions]: 'exe,bat,cmd,scr' };
+/** The worker settings of a stack that runs no worker (what `reprocess` runs with there): {@link LOCAL_CONTEXT}'s. */
+const TOOLS_ONLY_WORKER_ENV = { [CONFIG_ENV.blockedExtensions]: LOCAL_CONTEXT.blockedExtensions ?? '' };
+
+/** One bundle build per process for stacks that do not watch their sources (tests, the load test). */
+let sharedBundle: Promise<WorkerBundle> | undefined;
+
+/** Where an execution environment's log lines go by default: where this process's own would. */
+function writeWorkerLine(line: string, stream: 'stdout' | 'stderr'): void {
+  (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`);
+}
 
 /**
  * Starts S3 + SQS (fauxqs) and DynamoDB on 127.0.0.1, creates the buckets, queues and tables,
@@ -175,63 +248,160 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Notifications of responses already sent still reach the queue before the clients close.
     cleanups.push(() => bridge.drain());
     await createBuckets(clients.s3, names);
+    // The worker runs with what the synthesized stack gives it; a stack without one needs no synth.
+    const lambdaSettings =
+      options.worker === false ? undefined : workerSettingsOf(await synthesizeLocalTemplate(options.context));
+    const visibilityTimeoutSeconds =
+      options.visibilityTimeoutSeconds ?? lambdaSettings?.queue.visibilityTimeoutSeconds ?? 5;
+    const maxReceiveCount = options.maxReceiveCount ?? lambdaSettings?.queue.maxReceiveCount ?? 3;
     const queues = await createQueues(clients.sqs, names, {
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
-      maxReceiveCount: options.maxReceiveCount ?? 3,
+      visibilityTimeoutSeconds,
+      maxReceiveCount,
+      ...(lambdaSettings && {
+        retentionSeconds: lambdaSettings.queue.retentionSeconds,
+        dlqRetentionSeconds: lambdaSettings.deadLetterQueue.retentionSeconds,
+      }),
     });
     sinkQueueUrl = queues.ingest.url;
     sqsForSink = clients.sqs;
     const { ttl } = await createTables(clients.dynamodb, names);
 
-    const workerEnv: Record<string, string> = {
-      ...LOCAL_WORKER_DEFAULTS,
-      [CONFIG_ENV.copyDestinationBucket]: names.copyDestinationBucket,
-      ...options.workerEnv,
-      [CONFIG_ENV.uploadLogTable]: names.uploadLogTable,
-      [CONFIG_ENV.idempotencyTable]: names.idempotencyTable,
-    };
+    const workerEnv: Record<string, string> = lambdaSettings
+      ? localWorkerEnvironment(lambdaSettings.environment, names)
+      : { ...TOOLS_ONLY_WORKER_ENV, [CONFIG_ENV.copyDestinationBucket]: names.copyDestinationBucket };
+    for (const [name, value] of Object.entries(options.workerEnv ?? {})) {
+      if (value === undefined) delete workerEnv[name];
+      else workerEnv[name] = value;
+    }
+    workerEnv[CONFIG_ENV.uploadLogTable] = names.uploadLogTable;
+    workerEnv[CONFIG_ENV.idempotencyTable] = names.idempotencyTable;
     const workerConfig = loadConfig(workerEnv);
-    const metrics = new IngestMetrics({ write: options.metricsOutput ?? (() => undefined) });
+    const metrics = new EmfTotals();
+    const emitEmf = (line: string) => {
+      metrics.add(line);
+      options.metricsOutput?.(line);
+    };
     let poller: EventSourcePoller | undefined;
     let workerClients: LocalClients | undefined;
-    if (options.worker !== false) {
+    let frontDoor: AwsFrontDoor | undefined;
+    let environments: ExecutionEnvironments | undefined;
+    let runtime: RuntimeDescription | undefined;
+    if (lambdaSettings) {
+      const door = await AwsFrontDoor.start({ s3: address, dynamodb: dynamo.endpoint }, region);
+      frontDoor = door;
+      cleanups.push(() => door.close());
       // The worker's own clients, as in Lambda: what it calls can be told from what tests and tools call.
-      const ownClients = localClients(description);
+      const ownClients = localClients({
+        region,
+        endpoints: { s3: door.endpoint, sqs: door.endpoint, dynamodb: door.endpoint },
+      });
       workerClients = ownClients;
       cleanups.push(async () => {
         for (const client of Object.values(ownClients)) client.destroy();
       });
       options.instrumentWorkerClients?.(ownClients);
-      const handler = options.handler
-        ? options.handler(ownClients, workerConfig)
-        : createWorkerHandler({
-            config: workerConfig,
-            objects: new S3ObjectStore(ownClients.s3),
-            log: new DynamoDbUploadLog(ownClients.dynamodb, workerConfig.uploadLogTable),
-            dynamoDbClient: ownClients.dynamodb,
-            metrics,
+      const mode = options.runtime ?? (options.handler ? 'source' : 'bundle');
+      if (mode === 'bundle' && options.handler)
+        throw new Error('a replaced handler runs in the source runtime only');
+      const timeoutSeconds =
+        options.functionTimeoutSeconds ??
+        Math.min(lambdaSettings.timeoutSeconds, options.visibilityTimeoutSeconds ?? Number.POSITIVE_INFINITY);
+      const overrides = options.worker || {};
+      const eventSource = {
+        batchSize: overrides.batchSize ?? lambdaSettings.eventSource.batchSize,
+        batchingWindowMs:
+          overrides.batchingWindowMs ?? lambdaSettings.eventSource.maximumBatchingWindowSeconds * 1000,
+        concurrency: overrides.concurrency ?? lambdaSettings.eventSource.maximumConcurrency,
+      };
+      let handler: PollerHandler;
+      let node: NodeRuntime = { path: process.execPath, version: process.version };
+      let bundle: WorkerBundle | undefined;
+      if (mode === 'bundle') {
+        node = resolveNodeRuntime(options.node);
+        const notice = options.onRuntimeNotice ?? ((message: string) => process.stderr.write(`${message}\n`));
+        if (options.watchBundle) {
+          const watched = await watchWorkerBundle({
+            onRebuild: (rebuilt) => {
+              environments?.useBundle(rebuilt.file);
+              notice(`worker rebuilt (bundle ${rebuilt.hash}): new invocations run it`);
+            },
+            onError: (message) =>
+              notice(`worker rebuild failed; still running the previous bundle: ${message}`),
           });
+          cleanups.push(() => watched.stop());
+          bundle = watched.first;
+        } else {
+          sharedBundle ??= buildWorkerBundle();
+          bundle = await sharedBundle;
+        }
+        const functionName = `${names.ingestQueue}-worker`;
+        const pool = new ExecutionEnvironments({
+          bundleFile: bundle.file,
+          handlerExport: lambdaSettings.handler.split('.').pop() ?? 'handler',
+          nodePath: node.path,
+          environment: lambdaEnvironment({
+            functionName,
+            region,
+            settings: lambdaSettings,
+            endpoint: door.endpoint,
+            workerEnv,
+          }),
+          timeoutMs: timeoutSeconds * 1000,
+          memorySize: lambdaSettings.memorySize,
+          functionName,
+          region,
+          onOutput: (line, stream) => {
+            if (stream === 'stdout' && isEmfLine(line)) emitEmf(line);
+            else (options.workerOutput ?? writeWorkerLine)(line, stream);
+          },
+        });
+        environments = pool;
+        cleanups.push(() => pool.stop());
+        handler = (event) => pool.invoke(event);
+      } else {
+        handler = options.handler
+          ? options.handler(ownClients, workerConfig)
+          : createWorkerHandler({
+              config: workerConfig,
+              objects: new S3ObjectStore(ownClients.s3),
+              log: new DynamoDbUploadLog(ownClients.dynamodb, workerConfig.uploadLogTable),
+              dynamoDbClient: ownClients.dynamodb,
+              metrics: new IngestMetrics({ write: emitEmf }),
+            });
+      }
       poller = new EventSourcePoller({
         sqs: ownClients.sqs,
         queueUrl: queues.ingest.url,
         queueArn: queues.ingest.arn,
         handler,
         region,
-        // Lambda requires the visibility timeout to cover the function timeout; locally they are equal,
-        // so an invocation's in-progress idempotency records expire before its records reappear.
-        functionTimeoutMs: (options.visibilityTimeoutSeconds ?? 5) * 1000,
-        ...options.worker,
+        functionTimeoutMs: timeoutSeconds * 1000,
+        reportBatchItemFailures: lambdaSettings.eventSource.reportBatchItemFailures,
+        ...eventSource,
       });
       poller.start();
       const running = poller;
       // Stop the worker before the servers it talks to.
       cleanups.push(() => running.stop());
+      runtime = {
+        mode,
+        node: node.version,
+        ...(bundle && { bundle: bundle.hash }),
+        timeoutSeconds,
+        memorySize: lambdaSettings.memorySize,
+        batchSize: eventSource.batchSize,
+        batchingWindowMs: eventSource.batchingWindowMs,
+        maxConcurrency: eventSource.concurrency,
+        reportBatchItemFailures: lambdaSettings.eventSource.reportBatchItemFailures,
+        visibilityTimeoutSeconds,
+        maxReceiveCount,
+      };
     }
     return {
       description: {
         ...description,
         queues: { ingest: queues.ingest.url, dlq: queues.dlq.url },
-        settings: { gsiShardCount: workerConfig.gsiShardCount, workerEnv },
+        settings: { gsiShardCount: workerConfig.gsiShardCount, workerEnv, ...(runtime && { runtime }) },
       },
       names,
       queues,
@@ -239,6 +409,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       workerClients,
       workerConfig,
       metrics,
+      frontDoor,
+      environments,
+      lambdaSettings,
       bridge,
       poller,
       dynamodbBackend: dynamo.backend,

@@ -6,7 +6,13 @@ import { type DynamoDbBackend, javaAvailable } from '../../src/local/dynamodb-se
 import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
-import { drained, queueDepth, receiveBodies, uploadLogReader } from '../support/pipeline.js';
+import {
+  drained,
+  queueDepth,
+  receiveBodies,
+  TEST_VISIBILITY_TIMEOUT_SECONDS,
+  uploadLogReader,
+} from '../support/pipeline.js';
 
 const MAX_RECEIVE_COUNT = 3;
 let stack: LocalStack;
@@ -57,7 +63,7 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
       dynamodb: backend,
       s3Port: 0,
       dynamodbPort: 0,
-      visibilityTimeoutSeconds: 1,
+      visibilityTimeoutSeconds: TEST_VISIBILITY_TIMEOUT_SECONDS,
       maxReceiveCount: MAX_RECEIVE_COUNT,
       worker: { batchSize: 10, batchingWindowMs: 100, concurrency: 2 },
     });
@@ -167,24 +173,11 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
   });
 
   it('loses nothing while DynamoDB fails for a while: records are retried', async () => {
-    // Prepare: every DynamoDB request fails, as in an outage, until records have failed for it.
-    let outage = true;
-    // The worker's own client: the outage is what the worker sees.
-    const workerDynamoDb = stack.workerClients?.dynamodb;
-    if (!workerDynamoDb) throw new Error('the stack runs no worker');
-    workerDynamoDb.middlewareStack.add(
-      (next) => async (args) => {
-        if (outage) {
-          throw Object.assign(new Error('Service unavailable (injected)'), {
-            name: 'ServiceUnavailable',
-            $fault: 'server',
-            $metadata: { httpStatusCode: 503 },
-          });
-        }
-        return next(args);
-      },
-      { step: 'finalizeRequest', name: 'injectOutage' },
-    );
+    // Prepare: DynamoDB is unreachable for the worker, as in an outage, until records have failed for it.
+    // The front door stands where AWS's endpoints do: the outage is what the worker sees, not the test.
+    const door = stack.frontDoor;
+    if (!door) throw new Error('the stack runs no worker');
+    door.faults.dynamodbDown = true;
     const failedBefore = stack.metrics.totals().RecordsFailed;
     const dlqBefore = await queueDepth(stack.clients.sqs, stack.queues.dlq.url);
     // Act
@@ -194,11 +187,11 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
       'records to fail during the outage',
       () => stack.metrics.totals().RecordsFailed - failedBefore >= 3,
     );
-    outage = false;
+    door.faults.dynamodbDown = false;
     await drained(stack);
-    workerDynamoDb.middlewareStack.remove('injectOutage');
     // Assess
     expect(stack.metrics.totals().RecordsFailed - failedBefore).toBeGreaterThan(0);
+    expect(door.faultsInjected.dynamodbUnreachable).toBeGreaterThan(0);
     for (const key of keys) {
       expect(await log.uploadsOf(key)).toHaveLength(1);
       expect(await log.stateOf(key)).toMatchObject({ status: 'PRESENT' });

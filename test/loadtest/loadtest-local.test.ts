@@ -9,8 +9,8 @@ afterAll(() => started?.kill());
 
 describe('load test against a running npm start (--target local)', () => {
   it('finds the stack from its stack file, injects faults by SQS, and verifies rows and EMF totals', async () => {
-    // Prepare: npm start as a user runs it (3 receives before the DLQ, 5 s visibility timeout).
-    const start = spawnNpmStart([]);
+    // Prepare: npm start as a user runs it for quick retries (3 receives before the DLQ, 5 s visibility timeout).
+    const start = spawnNpmStart(['--max-receive', '3', '--visibility-timeout', '5']);
     started = start;
     await waitFor('npm start to write its stack file', () => existsSync(start.stackFile), {
       timeoutMs: 45_000,
@@ -34,6 +34,8 @@ describe('load test against a running npm start (--target local)', () => {
       drainTimeoutMs: 60_000,
       seed: 11,
       calibrationPuts: 50,
+      runtime: 'bundle',
+      chaos: { dynamodbFaultRate: 0, s3FaultRate: 0 },
     });
     const code = await start.interrupt();
     // Assess: correctness only.

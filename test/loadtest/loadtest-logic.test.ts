@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { AwsCallCounter, difference, dynamoDbWrites } from '../../loadtest/aws-call-counter.js';
 import { costPerMillion } from '../../loadtest/cost.js';
 import { summarizeCpuProfile } from '../../loadtest/cpu-profile.js';
-import { sumEmfCounts } from '../../loadtest/emf.js';
 import { busyWhile, meanOfFirst } from '../../loadtest/event-loop.js';
 import { FaultInjector } from '../../loadtest/fault-injector.js';
 import { limitingFactor } from '../../loadtest/limit.js';
@@ -11,6 +10,7 @@ import { histogram, percentiles, perSecond } from '../../loadtest/stats.js';
 import { checkMetrics, classifyDlq, emptyVerification, verifyObject } from '../../loadtest/verify.js';
 import { POISON_MARKER, planWorkload, poisonBody } from '../../loadtest/workload.js';
 import { parseMessageBody } from '../../src/core/envelope.js';
+import { sumEmfCounts } from '../../src/local/emf-totals.js';
 import { buildS3Notification } from '../../src/local/notification.js';
 
 const plan = (overrides: Partial<Parameters<typeof planWorkload>[0]> = {}) =>
@@ -297,5 +297,45 @@ describe('load test options', () => {
     );
     expect(() => parseLoadTestArgs(['--target', 'gcp'])).toThrow('--target must be');
     expect(() => parseLoadTestArgs(['--late-rate', '2'])).toThrow('--late-rate must be a number from 0 to 1');
+  });
+
+  it('parses the runtime and every kind of chaos, and refuses chaos where it cannot be injected', () => {
+    const command = parseLoadTestArgs([
+      '--node',
+      '22',
+      '--kill-environments-every',
+      '2.5',
+      '--dynamodb-fault-rate',
+      '0.02',
+      '--s3-fault-rate',
+      '0.01',
+      '--outage',
+      '5:3',
+    ]);
+    expect(command).toMatchObject({
+      options: {
+        runtime: 'bundle',
+        node: '22',
+        chaos: {
+          killEnvironmentsEverySeconds: 2.5,
+          dynamodbFaultRate: 0.02,
+          s3FaultRate: 0.01,
+          outage: { startSeconds: 5, seconds: 3 },
+        },
+      },
+    });
+    expect(parseLoadTestArgs(['--runtime', 'source'])).toMatchObject({
+      options: { runtime: 'source', chaos: { dynamodbFaultRate: 0, s3FaultRate: 0 } },
+    });
+    expect(() => parseLoadTestArgs(['--runtime', 'lambda'])).toThrow('--runtime must be bundle or source');
+    expect(() => parseLoadTestArgs(['--outage', '5'])).toThrow('--outage takes START:SECONDS');
+    expect(() => parseLoadTestArgs(['--outage', '5:0'])).toThrow('--outage takes START:SECONDS');
+    expect(() => parseLoadTestArgs(['--kill-environments-every', '0'])).toThrow('above 0');
+    expect(() => parseLoadTestArgs(['--runtime', 'source', '--kill-environments-every', '1'])).toThrow(
+      'only --runtime bundle has',
+    );
+    expect(() => parseLoadTestArgs(['--target', 'local', '--dynamodb-fault-rate', '0.1'])).toThrow(
+      'use them with --target embedded',
+    );
   });
 });

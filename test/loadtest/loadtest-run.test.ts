@@ -21,6 +21,8 @@ describe('load test, small run on the embedded stack', () => {
       drainTimeoutMs: 120_000,
       seed: 3,
       calibrationPuts: 100,
+      runtime: 'bundle',
+      chaos: { dynamodbFaultRate: 0, s3FaultRate: 0 },
     });
     // Correctness only: speed is the load test's report, not an assertion.
     expect(report).toMatchObject({

@@ -52,10 +52,22 @@ export async function drained(stack: LocalStack, timeoutMs = 20_000): Promise<vo
   );
 }
 
+/** The visibility (and function) timeout of test stacks. */
+export const TEST_VISIBILITY_TIMEOUT_SECONDS = 3;
+
 /**
- * A local stack for a test: free ports (so tests run beside `npm start` and each other) and a 1 s
- * visibility timeout (so retries show quickly), with `options` on top.
+ * A local stack for a test: free ports (so tests run beside `npm start` and each other), a 3 s
+ * visibility timeout (so retries show quickly; it shortens the function timeout to match, which
+ * still lets a batch finish on a busy 2-core machine) and no batching window (which must stay
+ * within the visibility timeout), with `options` on top. Every other setting is the synthesized
+ * template's, and the worker runs as the bundle.
  */
 export function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  return startLocalStack({ s3Port: 0, dynamodbPort: 0, visibilityTimeoutSeconds: 1, ...options });
+  return startLocalStack({
+    s3Port: 0,
+    dynamodbPort: 0,
+    visibilityTimeoutSeconds: TEST_VISIBILITY_TIMEOUT_SECONDS,
+    ...options,
+    worker: options.worker === false ? false : { batchingWindowMs: 0, ...options.worker },
+  });
 }
