@@ -19,12 +19,37 @@ export const logger = new Logger({ serviceName: SERVICE_NAME });
 /** Running totals of what the worker counted, since it started. */
 export type MetricTotals = Record<CountMetric, number>;
 
+/** Where counts and latencies are recorded. */
+export interface MetricsRecorder {
+  count(name: CountMetric, value?: number): void;
+  latency(milliseconds: number): void;
+}
+
+/**
+ * One SQS record's counts, held until it is known whether the record succeeds: only a record
+ * whose message is acknowledged publishes them ({@link IngestMetrics.commit}). A message that
+ * comes back (its invocation died, or another record of it failed) counts on the receive that
+ * succeeds, so counts stay exact when an execution environment is killed mid-batch.
+ */
+export class PendingMetrics implements MetricsRecorder {
+  readonly counts = new Map<CountMetric, number>();
+  readonly latencies: number[] = [];
+
+  count(name: CountMetric, value = 1): void {
+    this.counts.set(name, (this.counts.get(name) ?? 0) + value);
+  }
+
+  latency(milliseconds: number): void {
+    this.latencies.push(milliseconds);
+  }
+}
+
 /**
  * Collects one invocation's counts and latencies and publishes them as one EMF document.
  * Counts are summed per invocation and emitted even when zero, so alarms and dashboards see
  * continuous data rather than gaps.
  */
-export class IngestMetrics {
+export class IngestMetrics implements MetricsRecorder {
   readonly #metrics: Metrics;
   #counts = new Map<CountMetric, number>();
   #latencies: number[] = [];
@@ -51,6 +76,12 @@ export class IngestMetrics {
   /** Records one ingest latency, in milliseconds from eventTime to the row's write. */
   latency(milliseconds: number): void {
     this.#latencies.push(milliseconds);
+  }
+
+  /** Adds a record's pending counts to this invocation's, once the record succeeded. */
+  commit(pending: PendingMetrics): void {
+    for (const [name, value] of pending.counts) this.count(name, value);
+    for (const value of pending.latencies) this.latency(value);
   }
 
   /** Totals since this instance was created (the local stack shows them live). */

@@ -17,7 +17,11 @@ export interface StateResult {
 /** Writes to the upload log: the worker's only access to the log table. */
 export interface UploadLog {
   /** Writes the row unless one with the same key exists. @returns `exists` for a duplicate */
-  putUploadRow(row: UploadRow): Promise<'created' | 'exists'>;
+  /**
+   * Writes the row unless one exists for the same content; for an existing row, says which
+   * message wrote it (when the row records it).
+   */
+  putUploadRow(row: UploadRow): Promise<PutRowResult>;
   /**
    * Applies the change only if its sequencer is not older than the stored one: `stale` when
    * older, `unchanged` when it is the stored event again, `advanced` when newer.
@@ -29,6 +33,14 @@ export interface UploadLog {
    */
   markCopied(pk: string, sequencerKey: string, copiedTo: string): Promise<void>;
 }
+
+/** What a conditional put of an upload row did. */
+export type PutRowResult =
+  | { readonly created: true }
+  | {
+      readonly created: false /** The message whose handling wrote the existing row. */;
+      readonly writtenBy?: string;
+    };
 
 /** State-row attributes that a removal clears because a deleted object has none. */
 const CONTENT_ATTRIBUTES = ['eTag', 'size', 'versionId'] as const;
@@ -46,19 +58,22 @@ export class DynamoDbUploadLog implements UploadLog {
     });
   }
 
-  async putUploadRow(row: UploadRow): Promise<'created' | 'exists'> {
+  async putUploadRow(row: UploadRow): Promise<PutRowResult> {
     try {
       await this.#documents.send(
         new PutCommand({
           TableName: this.tableName,
           Item: row,
           ConditionExpression: 'attribute_not_exists(pk)',
+          // The existing row comes back with the failure, at no extra cost: who wrote it.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return 'created';
+      return { created: true };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'exists';
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const writtenBy = error.Item?.messageId?.S;
+      return { created: false, ...(writtenBy !== undefined && { writtenBy }) };
     }
   }
 

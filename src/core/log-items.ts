@@ -81,6 +81,8 @@ export interface UploadRow {
   readonly copiedTo?: string;
   readonly processedAt: string;
   readonly ingestLatencyMs: number;
+  /** The SQS message whose handling wrote the row. */
+  readonly messageId?: string;
   readonly expiresAt?: number;
   readonly gsi1pk: string;
   readonly gsi1sk: string;

@@ -114,7 +114,7 @@ async function reprocessObject(
   const capture: UploadLog = {
     putUploadRow: async (built) => {
       row = built;
-      return 'created';
+      return { created: true };
     },
     advanceState: () => Promise.reject(new Error('reprocess does not move state rows')),
     markCopied: () => Promise.reject(new Error('reprocess does not move state rows')),

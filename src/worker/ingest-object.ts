@@ -30,11 +30,16 @@ export interface IngestOutcome {
   readonly reason?: string;
   readonly copiedTo?: string;
   readonly copySkipped?: CopySkipped;
-  /** False when the upload row already existed: a duplicate. */
+  /** False when the upload row already existed. */
   readonly written: boolean;
   readonly ingestLatencyMs: number;
-  /** The SQS message whose handling did the work, so its own redelivery is not counted again. */
+  /** The SQS message whose handling did the work. */
   readonly messageId?: string;
+  /**
+   * The SQS message whose handling wrote the upload row: this call's when `written`, else the
+   * existing row's. Its counts belong to that message, published on the receive of it that succeeds.
+   */
+  readonly rowWrittenBy?: string;
 }
 
 /** What one call of the step knows beyond the event. */
@@ -124,7 +129,12 @@ export async function ingestObject(
     ports.now(),
     settings.rowOptions,
   );
-  const written = (await ports.log.putUploadRow(row)) === 'created';
+  const put = await ports.log.putUploadRow({
+    ...row,
+    ...(call.messageId !== undefined && { messageId: call.messageId }),
+  });
+  const written = put.created;
+  const rowWrittenBy = put.created ? call.messageId : put.writtenBy;
   return {
     status: row.status,
     ...(row.reason !== undefined && { reason: row.reason }),
@@ -133,5 +143,6 @@ export async function ingestObject(
     written,
     ingestLatencyMs: row.ingestLatencyMs,
     ...(call.messageId !== undefined && { messageId: call.messageId }),
+    ...(rowWrittenBy !== undefined && { rowWrittenBy }),
   };
 }

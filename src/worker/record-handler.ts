@@ -12,7 +12,7 @@ import {
   type StateChange,
 } from '../core/log-items.js';
 import type { CreatedObjectEvent, ObjectEvent } from '../core/types.js';
-import type { IngestMetrics } from '../observability.js';
+import { type IngestMetrics, type MetricsRecorder, PendingMetrics } from '../observability.js';
 import type { CopySync } from './copy-sync.js';
 import type { IngestCall, IngestOutcome } from './ingest-object.js';
 import type { KeyedSerializer } from './keyed-serializer.js';
@@ -50,6 +50,9 @@ export interface RecordHandlerDependencies {
 
 type LogKeys = { messageId: string; objectUri?: string };
 
+/** One record's view of the dependencies: its counts are held until the record succeeds. */
+type RecordScope = Omit<RecordHandlerDependencies, 'metrics'> & { readonly metrics: MetricsRecorder };
+
 /**
  * When a copy must be done by: the invocation's end, less a reserve for writing the rows after
  * it (2 s, or a fifth of what is left when less than 10 s is).
@@ -60,10 +63,9 @@ export function copyDeadlineOf(context: Context | undefined, now: number): numbe
   return now + remaining - Math.min(2_000, remaining / 5);
 }
 
-/** Where one delivery of a record stands: its message, and whether SQS delivered it before. */
+/** One delivery of a record: its message, and by when a copy must be done. */
 interface Delivery {
   readonly messageId: string;
-  readonly redelivered: boolean;
   readonly copyDeadline?: number;
 }
 
@@ -83,31 +85,34 @@ export function createRecordHandler(
     const copyDeadline = copyDeadlineOf(context, deps.now());
     const delivery: Delivery = {
       messageId: record.messageId,
-      redelivered: Number(record.attributes?.ApproximateReceiveCount ?? '1') > 1,
       ...(copyDeadline !== undefined && { copyDeadline }),
     };
+    // Published only if the whole message succeeds; a message that comes back counts then.
+    const pending = new PendingMetrics();
+    const scope: RecordScope = { ...deps, metrics: pending };
     try {
       const message = parseMessageBody(record.body);
       if (message.type === 'test-event') {
-        deps.metrics.count('TestEventsSkipped');
+        pending.count('TestEventsSkipped');
         deps.logger.info('s3:TestEvent acknowledged', keys);
-        return;
-      }
-      // In message order: a message may hold several events for the same key.
-      for (const event of message.events) {
-        keys.objectUri = objectPk(event.bucket, event.key);
-        if (event.kind === 'created' && event.eTag !== undefined) {
-          await handleCreated(
-            { ...event, kind: 'created', eTag: event.eTag },
-            deps,
-            serializer,
-            delivery,
-            keys,
-          );
-        } else {
-          await handleRemoved(event, deps, delivery, keys);
+      } else {
+        // In message order: a message may hold several events for the same key.
+        for (const event of message.events) {
+          keys.objectUri = objectPk(event.bucket, event.key);
+          if (event.kind === 'created' && event.eTag !== undefined) {
+            await handleCreated(
+              { ...event, kind: 'created', eTag: event.eTag },
+              scope,
+              serializer,
+              delivery,
+              keys,
+            );
+          } else {
+            await handleRemoved(event, scope, delivery, keys);
+          }
         }
       }
+      deps.metrics.commit(pending);
     } catch (error) {
       deps.metrics.count('RecordsFailed');
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -127,7 +132,7 @@ export function createRecordHandler(
 
 async function handleCreated(
   event: CreatedObjectEvent,
-  deps: RecordHandlerDependencies,
+  deps: RecordScope,
   serializer: KeyedSerializer,
   delivery: Delivery,
   keys: LogKeys,
@@ -137,20 +142,14 @@ async function handleCreated(
     messageId: delivery.messageId,
     ...(delivery.copyDeadline !== undefined && { copyDeadline: delivery.copyDeadline }),
   };
-  let outcome: IngestOutcome;
-  try {
-    outcome = await serializer.run(idempotencyKey, () => deps.ingest(idempotencyKey, event, execution));
-  } finally {
-    // Counted when the row is written, even if saving the idempotency record then fails: the
-    // retry finds the row and must not be the only count, nor count it as a duplicate.
-    if (execution.outcome?.written) countNewRow(execution.outcome, deps, keys);
-  }
-  // This message already did the work on an earlier receive (another record of it failed, or the
-  // idempotency record could not be saved): nothing new happened, so nothing is counted again.
-  const ownRetry = execution.outcome
-    ? !execution.outcome.written && delivery.redelivered
-    : outcome.messageId === delivery.messageId;
-  if (!execution.outcome?.written && !ownRetry) {
+  const outcome = await serializer.run(idempotencyKey, () => deps.ingest(idempotencyKey, event, execution));
+  // The row's counts belong to the message that wrote it, and are published on the receive of that
+  // message that succeeds: this one, or a later one if an earlier receive wrote the row but was
+  // never acknowledged (its environment died, or another record of the message failed).
+  const fresh = execution.outcome;
+  if ((fresh ?? outcome).rowWrittenBy === delivery.messageId) {
+    countNewRow(fresh ?? outcome, deps, keys);
+  } else {
     deps.metrics.count('DuplicatesSkipped');
     deps.logger.debug('duplicate event skipped', keys);
   }
@@ -161,7 +160,7 @@ async function handleCreated(
     ...(copiedNow !== undefined && { copiedTo: copiedNow }),
   };
   const state = await deps.log.advanceState(change);
-  if (state.outcome === 'stale' && !ownRetry) {
+  if (state.outcome === 'stale') {
     deps.metrics.count('StaleEventsIgnored');
     deps.logger.info('older event ignored for the state row', { ...keys, sequencer: event.sequencer });
   }
@@ -176,7 +175,7 @@ async function handleCreated(
 
 async function handleRemoved(
   event: ObjectEvent,
-  deps: RecordHandlerDependencies,
+  deps: RecordScope,
   delivery: Delivery,
   keys: LogKeys,
 ): Promise<void> {
@@ -233,7 +232,7 @@ async function syncCopy(
   target: { bucket: string; key: string; eTag: string; size?: number },
   knownAccepted: boolean,
   delivery: Delivery,
-  deps: RecordHandlerDependencies,
+  deps: RecordScope,
   keys: LogKeys,
 ): Promise<void> {
   const result = await copySync(target, change.sequencerKey, knownAccepted, delivery.copyDeadline);
@@ -241,7 +240,7 @@ async function syncCopy(
   deps.logger.info('copy brought up to the current version', { ...keys, result });
 }
 
-function countNewRow(outcome: IngestOutcome, deps: RecordHandlerDependencies, keys: LogKeys): void {
+function countNewRow(outcome: IngestOutcome, deps: RecordScope, keys: LogKeys): void {
   deps.metrics.latency(outcome.ingestLatencyMs);
   if (outcome.copySkipped) {
     deps.metrics.count('CopiesSkipped');

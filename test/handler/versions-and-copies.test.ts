@@ -345,3 +345,66 @@ describe('rows and metrics', () => {
     expect(output.metricValues('IngestLatency')).toHaveLength(1);
   });
 });
+
+describe('an execution environment that dies before its metrics are published', () => {
+  // Lambda keeps what a killed environment wrote to stdout, but it never wrote this invocation's
+  // EMF: the invocation publishes at its end. Dropping the captured lines plays that.
+  const dies = () => output.lines.splice(0);
+  const receivedAgain = (record: SQSRecord) => ({
+    ...record,
+    attributes: { ...record.attributes, ApproximateReceiveCount: '2' },
+  });
+
+  it('13a. counts what the dead invocation recorded when SQS delivers its message again', async () => {
+    s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 100 });
+    const first = created('doc.txt', 'A', '01');
+    expectAllSucceeded(await run(first));
+    dies();
+    expectAllSucceeded(await run(receivedAgain(first)));
+    expect(fake.uploadRows()).toHaveLength(1);
+    expect(output.metricTotal('ObjectsIngested')).toBe(1);
+    expect(output.metricTotal('DuplicatesSkipped')).toBe(0);
+    expect(output.metricValues('IngestLatency')).toHaveLength(1);
+  });
+
+  it('13b. still counts a duplicate from another message as a duplicate, also when received again', async () => {
+    s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 100 });
+    await run(created('doc.txt', 'A', '01'));
+    const twin = created('doc.txt', 'A', '01');
+    expectAllSucceeded(await run(receivedAgain(twin)));
+    expect(output.metricTotal('ObjectsIngested')).toBe(1);
+    expect(output.metricTotal('DuplicatesSkipped')).toBe(1);
+  });
+
+  it('13c. a row written by a message whose idempotency record a twin completed is counted for its writer', async () => {
+    s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 100 });
+    // The writer's completion fails, and its environment dies before it could say so.
+    fake.injectFault(
+      UpdateItemCommand,
+      () => true,
+      Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException' }),
+      1,
+    );
+    const writer = created('doc.txt', 'A', '01');
+    expect(failedIds(await run(writer))).toEqual([writer.messageId]);
+    dies();
+    for (const record of fake.idempotencyTable.values()) record.in_progress_expiration = 0;
+    // A twin (S3 delivered the event twice) finds the row and completes the idempotency record.
+    const twin = created('doc.txt', 'A', '01');
+    expectAllSucceeded(await run(twin));
+    expectAllSucceeded(await run(receivedAgain(writer)));
+    expect(fake.uploadRows()).toHaveLength(1);
+    expect(output.metricTotal('ObjectsIngested')).toBe(1);
+    expect(output.metricTotal('DuplicatesSkipped')).toBe(1);
+  });
+
+  it('13d. a late event whose invocation died is counted as stale once, on the redelivery', async () => {
+    s3.putObject('uploads', 'doc.txt', { eTag: 'B', size: 100 });
+    await run(created('doc.txt', 'B', '02'));
+    const late = created('doc.txt', 'A', '01');
+    await run(late);
+    dies();
+    await run(receivedAgain(late));
+    expect(output.metricTotal('StaleEventsIgnored')).toBe(1);
+  });
+});

@@ -199,6 +199,29 @@ describe.each(backends)('pipeline on the local stack with %s', (backend) => {
     expect(await queueDepth(stack.clients.sqs, stack.queues.dlq.url)).toBe(dlqBefore);
   });
 
+  it('counts every object exactly once while an execution environment is killed mid-batch', async () => {
+    // Prepare
+    const environments = stack.environments;
+    if (!environments) throw new Error('the stack does not run the bundle');
+    const before = stack.metrics.totals();
+    const killedBefore = environments.stats.environmentsKilled;
+    const keys = Array.from({ length: 30 }, (_, i) => `it/killed-${i}.txt`);
+    // Act: kill a busy environment as soon as there is one; its batch comes back after the visibility timeout.
+    const uploads = Promise.all(keys.map((key) => upload(key, `payload ${key}`)));
+    await waitFor('an environment to be killed mid-batch', () => environments.killBusy(), {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+    });
+    await uploads;
+    await drained(stack, 60_000);
+    // Assess: the killed invocation published nothing; the redelivery counted what it had recorded.
+    const after = stack.metrics.totals();
+    expect(environments.stats.environmentsKilled - killedBefore).toBe(1);
+    expect(after.ObjectsIngested - before.ObjectsIngested).toBe(keys.length);
+    expect(after.DuplicatesSkipped - before.DuplicatesSkipped).toBe(0);
+    for (const key of keys) expect(await log.uploadsOf(key)).toHaveLength(1);
+  });
+
   it('round-trips keys with spaces, +, %, unicode and 1024 bytes exactly, and copies accepted objects', async () => {
     const longKey = `it/long/${'k'.repeat(1024 - 'it/long/'.length)}`;
     const keys = [

@@ -37,10 +37,15 @@ export class InMemoryAws {
     return this.s3.putObject(bucket, key, object);
   }
 
-  /** PutItem on the log table: only the upload row's `attribute_not_exists(pk)` is used. */
+  /**
+   * PutItem on the log table: only the upload row's `attribute_not_exists(pk)` is used. The
+   * failure carries the existing item, as `ReturnValuesOnConditionCheckFailure: ALL_OLD` does.
+   */
   putLogRow(item: Item): void {
     const id = `${item.pk}|${item.sk}`;
-    if (this.logTable.has(id)) throw conditionFailed();
+    const existing = this.logTable.get(id);
+    if (existing)
+      throw Object.assign(conditionFailed(), { Item: marshall(existing, { removeUndefinedValues: true }) });
     this.logTable.set(id, structuredClone(item));
   }
 
@@ -186,10 +191,11 @@ export class InMemoryAws {
       putUploadRow: async (row) => {
         try {
           this.putLogRow(row as unknown as Item);
-          return 'created';
+          return { created: true };
         } catch (error) {
-          if (isConditionFailure(error)) return 'exists';
-          throw error;
+          if (!isConditionFailure(error)) throw error;
+          const writtenBy = this.logTable.get(`${row.pk}|${row.sk}`)?.messageId;
+          return { created: false, ...(typeof writtenBy === 'string' && { writtenBy }) };
         }
       },
       advanceState: async (change) => {

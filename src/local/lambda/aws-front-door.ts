@@ -263,28 +263,107 @@ export class AwsFrontDoor {
     if (described) this.record(described);
     if (described && this.injectFault(described, req, res)) return;
     const base = new URL(described?.service === 'DynamoDB' ? upstream.dynamodb : upstream.s3);
-    await new Promise<void>((resolve, reject) => {
+    const answer = await this.forward(base, req.method ?? 'GET', req.url ?? '/', req.headers, body);
+    if (answer.status === 404 && described?.whenMissing)
+      this.record({ ...described, permissions: [described.whenMissing] }, false);
+    const completed =
+      described?.service === 'DynamoDB' && described.operation === 'PutItem' && answer.status === 400
+        ? await this.withExistingItem(base, req.headers, body, answer.body)
+        : undefined;
+    if (!completed) {
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+      return;
+    }
+    const { 'content-length': _length, 'transfer-encoding': _encoding, ...headers } = answer.headers;
+    res.writeHead(answer.status, { ...headers, 'content-length': completed.length });
+    res.end(completed);
+  }
+
+  /** Sends a request upstream and reads the whole answer (the worker's requests and answers are small). */
+  private forward(
+    base: URL,
+    method: string,
+    path: string,
+    headers: IncomingMessage['headers'],
+    body: Buffer,
+  ): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+    return new Promise((resolve, reject) => {
       const forwarded = request(
         {
           agent: this.#agent,
           hostname: base.hostname,
           port: base.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: base.host },
+          method,
+          path,
+          headers: { ...headers, host: base.host },
         },
         (answer) => {
-          if (answer.statusCode === 404 && described?.whenMissing)
-            this.record({ ...described, permissions: [described.whenMissing] }, false);
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-          answer.once('end', resolve);
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.once('end', () =>
+            resolve({
+              status: answer.statusCode ?? 502,
+              headers: answer.headers,
+              body: Buffer.concat(chunks),
+            }),
+          );
           answer.once('error', reject);
         },
       );
       forwarded.once('error', reject);
       forwarded.end(body);
     });
+  }
+
+  readonly #keyNames = new Map<string, string[]>();
+
+  /**
+   * AWS returns the existing item with a failed conditional put that asks for it
+   * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`); dynalite does not. Reads it, and adds it to
+   * the failure as AWS would. @returns the completed answer, or undefined to pass it on as it is
+   */
+  private async withExistingItem(
+    base: URL,
+    headers: IncomingMessage['headers'],
+    requestBody: Buffer,
+    answerBody: Buffer,
+  ): Promise<Buffer | undefined> {
+    const asked = JSON.parse(requestBody.toString('utf8')) as {
+      TableName: string;
+      Item: Record<string, unknown>;
+      ReturnValuesOnConditionCheckFailure?: string;
+    };
+    const failure = JSON.parse(answerBody.toString('utf8')) as { __type?: string; Item?: unknown };
+    if (asked.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') return undefined;
+    if (!failure.__type?.endsWith('ConditionalCheckFailedException') || failure.Item) return undefined;
+    const call = async (operation: string, input: object) => {
+      const answer = await this.forward(
+        base,
+        'POST',
+        '/',
+        {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': `DynamoDB_20120810.${operation}`,
+          // The local DynamoDB wants a signature to be there; it checks none.
+          ...(headers.authorization !== undefined && { authorization: headers.authorization }),
+          ...(headers['x-amz-date'] !== undefined && { 'x-amz-date': headers['x-amz-date'] }),
+        },
+        Buffer.from(JSON.stringify(input)),
+      );
+      return JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
+    };
+    let keyNames = this.#keyNames.get(asked.TableName);
+    if (!keyNames) {
+      const described = (await call('DescribeTable', { TableName: asked.TableName })) as {
+        Table?: { KeySchema?: { AttributeName: string }[] };
+      };
+      keyNames = (described.Table?.KeySchema ?? []).map((key) => key.AttributeName);
+      this.#keyNames.set(asked.TableName, keyNames);
+    }
+    const key = Object.fromEntries(keyNames.map((name) => [name, asked.Item[name]]));
+    const { Item } = await call('GetItem', { TableName: asked.TableName, Key: key, ConsistentRead: true });
+    return Item ? Buffer.from(JSON.stringify({ ...failure, Item })) : undefined;
   }
 
   private record(described: AwsRequest, count = true): void {
