@@ -52,6 +52,11 @@ export async function drained(stack: LocalStack, timeoutMs = 20_000): Promise<vo
   );
 }
 
+/** Shows an execution environment's warnings and errors (the template's INFO lines would drown the output). */
+function warningsAndErrors(line: string, stream: 'stdout' | 'stderr'): void {
+  if (stream === 'stderr' || !/"level":"(INFO|DEBUG|TRACE)"/.test(line)) process.stderr.write(`${line}\n`);
+}
+
 /** The visibility (and function) timeout of test stacks. */
 export const TEST_VISIBILITY_TIMEOUT_SECONDS = 3;
 
@@ -67,6 +72,7 @@ export function startTestStack(options: LocalStackOptions = {}): Promise<LocalSt
     s3Port: 0,
     dynamodbPort: 0,
     visibilityTimeoutSeconds: TEST_VISIBILITY_TIMEOUT_SECONDS,
+    workerOutput: warningsAndErrors,
     ...options,
     worker: options.worker === false ? false : { batchingWindowMs: 0, ...options.worker },
   });

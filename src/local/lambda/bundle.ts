@@ -77,8 +77,10 @@ export interface WatchedBundle {
 export async function watchWorkerBundle(handlers: {
   onRebuild(bundle: WorkerBundle): void;
   onError(message: string): void;
+  /** @default the worker's entry point */
+  entry?: string;
 }): Promise<WatchedBundle> {
-  let first: WorkerBundle | undefined;
+  let current: WorkerBundle | undefined;
   let resolveFirst: (bundle: WorkerBundle) => void = () => undefined;
   let rejectFirst: (error: Error) => void = () => undefined;
   const firstBuilt = new Promise<WorkerBundle>((resolve, reject) => {
@@ -86,7 +88,7 @@ export async function watchWorkerBundle(handlers: {
     rejectFirst = reject;
   });
   const watcher = await context({
-    ...optionsFor(WORKER_ENTRY),
+    ...optionsFor(handlers.entry ?? WORKER_ENTRY),
     plugins: [
       {
         name: 'keep-worker-bundle',
@@ -94,16 +96,16 @@ export async function watchWorkerBundle(handlers: {
           builder.onEnd(async (result: BuildResult) => {
             if (result.errors.length > 0) {
               const message = result.errors.map((error) => error.text).join('; ');
-              if (first) handlers.onError(message);
+              if (current) handlers.onError(message);
               else rejectFirst(new Error(`the worker does not bundle: ${message}`));
               return;
             }
             const bundle = await keep(result.outputFiles ?? []);
-            if (!first) {
-              first = bundle;
+            if (!current) {
+              current = bundle;
               resolveFirst(bundle);
-            } else if (bundle.hash !== first.hash) {
-              first = bundle;
+            } else if (bundle.hash !== current.hash) {
+              current = bundle;
               handlers.onRebuild(bundle);
             }
           });
