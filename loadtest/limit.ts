@@ -28,7 +28,8 @@ export function limitingFactor({ throughputPerSec, rate, eventLoopBusy, boundRat
   }
   if (eventLoopBusy !== null && eventLoopBusy >= CPU_BOUND_BUSY) {
     return (
-      `CPU: the one event loop that runs the whole embedded stack was busy ${percent(eventLoopBusy)} ` +
+      `CPU: this process's event loop, which runs the embedded S3, SQS, DynamoDB and front door (and the ` +
+      `worker too with --runtime source), was busy ${percent(eventLoopBusy)} ` +
       'of the time while ingesting, so DynamoDB never was the limit; the bound ratio then is the share ' +
       "of that CPU the DynamoDB writes take, not DynamoDB's spare capacity"
     );

@@ -11,7 +11,8 @@ export const LOADTEST_HELP = `Usage: npm run loadtest -- [options]
 Uploads objects, injects duplicate, late and poison notifications, waits for the pipeline to drain,
 verifies the upload log row by row and reports throughput, latency, AWS calls, cost and capacity,
 and what limited the run: the --rate asked for, this process's CPU (embedded: one event loop runs
-the whole stack, and the report says how busy it was), DynamoDB's raw write rate, or waiting.
+the local services, and the worker too with --runtime source; the report says how busy it was),
+DynamoDB's raw write rate, or waiting.
 
 Workload:
   --objects N             objects to upload (default 1000)
@@ -54,6 +55,8 @@ Chaos (embedded; faults a Lambda deployment meets, while the workload runs):
 
 Comparison and output:
   --baseline              also run the workload through a naive one-put-per-event handler (embedded)
+  --compare-runtime       also run the workload through the other worker runtime (embedded, no
+                          chaos) and report both throughputs side by side
   --out FILE.json         the JSON report (default loadtest-report.json); the HTML report goes
                           beside it (FILE.html)
   --log-format text|json  the embedded worker's warnings and errors on stderr (default text)
@@ -104,6 +107,7 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
       's3-fault-rate': { type: 'string', default: '0' },
       outage: { type: 'string' },
       baseline: { type: 'boolean', default: false },
+      'compare-runtime': { type: 'boolean', default: false },
       out: { type: 'string', default: 'loadtest-report.json' },
       'log-format': { type: 'string', default: 'text' },
       debug: { type: 'boolean', default: false },
@@ -164,6 +168,9 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
       'chaos options inject faults into the embedded stack: use them with --target embedded',
     );
   }
+  if (values['compare-runtime'] && target !== 'embedded') {
+    throw new UsageError('--compare-runtime runs the worker both ways, which only --target embedded can do');
+  }
   if (killSeconds !== undefined && values.runtime !== 'bundle') {
     throw new UsageError(
       '--kill-environments-every kills execution environments, which only --runtime bundle has',
@@ -195,6 +202,7 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
     runtime: values.runtime as RuntimeMode,
     ...(values.node !== undefined && { node: values.node }),
     chaos,
+    ...(values['compare-runtime'] && { compareRuntime: true }),
   };
   const logFormat = values['log-format'];
   if (logFormat !== 'text' && logFormat !== 'json') {

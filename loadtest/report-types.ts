@@ -40,6 +40,8 @@ export interface LoadTestOptions {
   readonly node?: string;
   /** Embedded: faults injected while the workload runs. */
   readonly chaos: ChaosOptions;
+  /** Embedded: also run the workload through the other worker runtime and compare throughput. */
+  readonly compareRuntime?: boolean;
 }
 
 /** What the progress display shows. */
@@ -86,6 +88,16 @@ export interface LoadTestReport {
   } | null;
   /** The faults injected (embedded, when asked for). */
   readonly chaos?: ChaosReport;
+  /** The same workload through the other runtime, without chaos (`--compare-runtime`). */
+  readonly runtimeComparison?: {
+    readonly mode: RuntimeMode;
+    readonly throughputPerSec: number;
+    readonly ingestSeconds: number;
+    /** Objects whose newest content the other runtime recorded (all of them, when it is correct). */
+    readonly objectsRecorded: number;
+    /** This run's throughput over the other runtime's. */
+    readonly ratio: number;
+  };
   readonly problems: readonly string[];
   readonly metricsMatch: boolean | null;
   readonly metrics?: { readonly emitted: Record<string, number>; readonly expected: Record<string, number> };

@@ -11,6 +11,7 @@ import { EventLoopSampler, meanOfFirst } from './event-loop.js';
 import { FaultInjector } from './fault-injector.js';
 import { limitingFactor } from './limit.js';
 import type { LoadTestOptions, LoadTestReport, Pass, Progress } from './report-types.js';
+import { compareRuntime } from './runtime-comparison.js';
 import { histogram, percentiles, perSecond, round } from './stats.js';
 import { embeddedTarget, type LoadTarget, maxReceiveCountOf, remoteTarget } from './targets.js';
 import { checkMetrics, classifyDlq, emptyVerification, goodMessagesInDlq, verifyObject } from './verify.js';
@@ -167,6 +168,10 @@ export async function runLoadTest(
         : null;
 
     const baseline = options.baseline ? await runBaseline(workload, runId, options, onProgress) : undefined;
+    const runtimeComparison =
+      options.compareRuntime && target.kind === 'embedded'
+        ? await compareRuntime(workload, runId, options, throughputPerSec, onProgress)
+        : undefined;
 
     return {
       runId,
@@ -212,6 +217,7 @@ export async function runLoadTest(
         boundRatio,
       }),
       ...(baseline && { baseline }),
+      ...(runtimeComparison && { runtimeComparison }),
       throughputSeries: perSecond(processedAt, pass.startedMs),
       latencyHistogram: histogram(latencies),
     };

@@ -14,6 +14,7 @@ export function verdictOf(report: LoadTestReport): { readonly passed: boolean; r
       ? [`the DLQ holds ${report.dlqPoison} of the ${report.poisonInjected} poison messages`]
       : []),
     ...(report.metricsMatch === false ? ["the worker's metrics do not match the verified rows"] : []),
+    ...(report.goodMessagesInDlq > 0 ? [`${report.goodMessagesInDlq} good messages in the DLQ`] : []),
   ];
   return { passed: reasons.length === 0, reasons };
 }
@@ -22,6 +23,7 @@ export function verdictOf(report: LoadTestReport): { readonly passed: boolean; r
 export const TARGETS: Readonly<Record<string, string>> = {
   'missing / duplicate rows / wrong states': '0 / 0 / 0',
   'DLQ messages (poison of this run)': "only this run's poison",
+  'good messages in the DLQ': '0',
   'metrics match': 'true',
   'latency p50 / p95 / p99 / max': 'p99 <= 2,000 ms at half the maximum rate',
   'DynamoDB writes per new object / per duplicate': '<= 4 / <= 2',
@@ -49,6 +51,29 @@ export function summarize(report: LoadTestReport): [string, string][] {
       `${report.missing} / ${report.duplicateRows} / ${report.wrongState}`,
     ],
     ['DLQ messages (poison of this run)', `${report.dlqMessages} (${report.dlqPoison})`],
+    ['good messages in the DLQ', String(report.goodMessagesInDlq)],
+    [
+      'worker runtime',
+      report.runtime
+        ? `${report.runtime.mode} on Node.js ${report.runtime.node}${
+            report.runtime.mode === 'bundle'
+              ? `, ${report.runtime.environments} execution environments, cold start p50 ${orDash(report.runtime.coldStartMs?.p50)} / max ${orDash(report.runtime.coldStartMs?.max)} ms`
+              : ', in this process'
+          }`
+        : 'not known here (the stack runs elsewhere)',
+    ],
+    ...(report.chaos
+      ? ([
+          [
+            'chaos injected',
+            `${report.chaos.environmentsKilled} environments killed, ${report.chaos.invocationsTimedOut} invocations timed out; faults: ${Object.entries(
+              report.chaos.faultsInjected,
+            )
+              .map(([kind, count]) => `${kind} ${count}`)
+              .join(', ')}`,
+          ],
+        ] as [string, string][])
+      : []),
     [
       'metrics match',
       report.metricsMatch === null ? 'not readable on this target' : String(report.metricsMatch),
@@ -81,7 +106,7 @@ export function summarize(report: LoadTestReport): [string, string][] {
     ],
     ['bound ratio (throughput / (raw rate / writes per upload))', orDash(report.boundRatio)],
     [
-      'event loop busy (runs the whole embedded stack)',
+      'event loop busy (this process: the embedded services, and the worker with --runtime source)',
       report.eventLoopBusy
         ? `${percent(report.eventLoopBusy.ingest)} while ingesting, ${
             report.eventLoopBusy.calibration === null
@@ -96,6 +121,14 @@ export function summarize(report: LoadTestReport): [string, string][] {
           [
             'baseline (naive put per event)',
             `${report.baseline.throughputPerSec} objects/s measured the same way (${report.baseline.ingestSeconds} s), ${report.baseline.rows} rows, ${report.baseline.duplicateRows} duplicate rows`,
+          ],
+        ] as [string, string][])
+      : []),
+    ...(report.runtimeComparison
+      ? ([
+          [
+            `${report.runtimeComparison.mode} runtime (same workload)`,
+            `${report.runtimeComparison.throughputPerSec} objects/s measured the same way (${report.runtimeComparison.ingestSeconds} s, ${report.runtimeComparison.objectsRecorded} objects recorded); this run is ${report.runtimeComparison.ratio}x`,
           ],
         ] as [string, string][])
       : []),
