@@ -13,7 +13,11 @@ import { objectBody, type PlannedObject, poisonBody, type Workload } from './wor
 
 // The drive and drain phases: uploads at the asked rate, the injected faults, bounded waits.
 
-/** Uploads the workload, injects its faults and waits for the pipeline to drain. */
+/**
+ * Uploads the workload, injects its faults and waits for the pipeline to drain.
+ *
+ * @param onUploadsSent - called once every upload and poison message is sent, before the drain
+ */
 export async function drive(
   target: LoadTarget,
   injector: FaultInjector,
@@ -21,6 +25,7 @@ export async function drive(
   runId: string,
   options: Pick<LoadTestOptions, 'sizeBytes' | 'concurrency' | 'rate' | 'drainTimeoutMs'>,
   onProgress: (progress: Progress) => void,
+  onUploadsSent: () => void = () => undefined,
 ): Promise<Pass> {
   const uploaded = new Map<string, UploadedVersion[]>();
   const send = async (body: string) => {
@@ -53,6 +58,7 @@ export async function drive(
     if (done % 50 === 0) onProgress({ phase: 'upload', done, total });
   });
   onProgress({ phase: 'upload', done: total, total });
+  onUploadsSent();
   await target.settle();
   await injector.flushDelayed();
   await drained(target, options.drainTimeoutMs, onProgress);

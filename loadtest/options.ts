@@ -45,7 +45,8 @@ Target:
   --drain-timeout S       bound on each wait for the pipeline to drain, seconds (default 600)
   --calibration-puts N    raw conditional PutItem calls to measure DynamoDB alone; 0 skips (default 3000)
 
-Chaos (embedded; faults a Lambda deployment meets, while the workload runs):
+Chaos (embedded; faults a Lambda deployment meets, while the uploads are sent; the drain after
+them runs on a healthy stack):
   --kill-environments-every S
                           kill a busy execution environment mid-batch every S seconds (bundle runtime)
   --dynamodb-fault-rate R share of DynamoDB writes answered with throttling or a 500 (0..1)

@@ -59,10 +59,15 @@ export async function runLoadTest(
         : undefined;
     let chaosReport: ChaosReport | undefined;
     let pass: Pass;
+    // Faults while the load is applied; the drain (retries, delayed duplicates, late events) then
+    // runs on a healthy stack, so a fixed kill rate does not fall on the same retried batch forever.
+    const stopChaos = () => {
+      chaosReport ??= chaos?.stop();
+    };
     try {
-      pass = await drive(target, injector, workload, runId, options, onProgress);
+      pass = await drive(target, injector, workload, runId, options, onProgress, stopChaos);
     } finally {
-      chaosReport = chaos?.stop();
+      stopChaos();
     }
     const busySeries = sampler.stop();
     const callsDuring = target.calls ? difference(target.calls.snapshot(), callsBefore) : undefined;
