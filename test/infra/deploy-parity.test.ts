@@ -69,9 +69,13 @@ beforeAll(async () => {
   await drained(stack);
   const door = stack.frontDoor;
   if (!door) throw new Error('the stack runs no worker');
+  const failedBefore = stack.metrics.totals().RecordsFailed;
   door.faults.s3Rate = 1;
   await put('parity/d.txt', 'd');
-  await waitFor('the record to fail while S3 answers 500', () => stack.metrics.totals().RecordsFailed > 0);
+  await waitFor(
+    'the record to fail while S3 answers 500',
+    () => stack.metrics.totals().RecordsFailed > failedBefore,
+  );
   door.faults.s3Rate = 0;
   await drained(stack);
   expect(await log.stateOf('parity/d.txt')).toMatchObject({ status: 'PRESENT' });
@@ -93,12 +97,7 @@ describe('deploy parity: IAM', () => {
     for (const action of ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:ListBucket']) {
       expect(actions).toContain(action);
     }
-    for (const action of [
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:GetItem',
-      'dynamodb:DeleteItem',
-    ]) {
+    for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) {
       expect(actions).toContain(action);
     }
     expect(deniedPermissions(statements(), permissions)).toEqual([]);

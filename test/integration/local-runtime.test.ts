@@ -28,7 +28,8 @@ describe('the local bundle runtime', () => {
     const assembly = buildApp({ context: cdkJson.context, outdir }).synth();
     const template = assembly.stacks[0]?.template as Parameters<typeof workerSettingsOf>[0];
     const worker = template.Resources[workerSettingsOf(template).functionLogicalId];
-    const assetKey = String((worker?.Properties?.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
+    const code = worker?.Properties?.Code as { S3Key?: string } | undefined;
+    const assetKey = String(code?.S3Key).replace(/\.zip$/, '');
     const assetDir = readdirSync(outdir).find((name) => name === `asset.${assetKey}`);
     if (!assetDir) throw new Error(`no asset ${assetKey} in ${outdir}`);
     const deployed = await readFile(join(outdir, assetDir, 'index.mjs'));
