@@ -104,6 +104,9 @@ describe('npm start', () => {
       [['--concurrency', '0'], '--concurrency must be a whole number from 1 to 1000, got "0"'],
       [['--batch-size', '0'], '--batch-size must be a whole number from 1 to 10000, got "0"'],
       [['--batching-window-ms=-5'], '--batching-window-ms must be a whole number from 0 to 300000'],
+      [['--runtime', 'lambda'], '--runtime must be one of bundle, source, got "lambda"'],
+      [['-c', 'batchSiz=5'], 'unknown context key batchSiz (did you mean batchSize?)'],
+      [['-c', 'workerTimeoutSeconds'], '-c takes KEY=VALUE, got "workerTimeoutSeconds"'],
     ] as const) {
       const start = spawnTracked([...args]);
       expect(await start.exited).toBe(2);

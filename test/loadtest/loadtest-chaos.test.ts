@@ -11,7 +11,7 @@ describe('load test with chaos, on the embedded stack', () => {
       poisonRate: 0.02,
       sizeBytes: 256,
       concurrency: 8,
-      rate: 30,
+      rate: 20,
       target: 'embedded',
       dynamodb: 'dynalite',
       baseline: false,
@@ -24,8 +24,8 @@ describe('load test with chaos, on the embedded stack', () => {
       runtime: 'bundle',
       chaos: {
         killEnvironmentsEverySeconds: 1.5,
-        dynamodbFaultRate: 0.05,
-        s3FaultRate: 0.05,
+        dynamodbFaultRate: 0.1,
+        s3FaultRate: 0.1,
         outage: { startSeconds: 2, seconds: 1.5 },
       },
     });
