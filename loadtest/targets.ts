@@ -12,6 +12,7 @@ import {
   type RuntimeMode,
   startLocalStack,
 } from '../src/local/stack.js';
+import { executionEnvironmentLogWriter } from '../src/local/terminal-logs.js';
 import { DEFAULT_STACK_FILE, resolveTarget, type TargetOptions } from '../src/tools/target.js';
 import { ToolError } from '../src/tools/tool-error.js';
 import type { FaultInjector } from './fault-injector.js';
@@ -78,11 +79,8 @@ export async function embeddedTarget(injector: FaultInjector, options: EmbeddedO
     notificationTap: injector.tap,
     runtime: options.handler ? 'source' : (options.runtime ?? 'bundle'),
     ...(options.node !== undefined && !options.handler && { node: options.node }),
-    // Warnings and errors only, as on a terminal; the rest of the worker's INFO lines would be the bulk of the run's output.
-    workerOutput: (line) => {
-      if (!line.includes('"level":"INFO"') && !line.includes('"level":"DEBUG"'))
-        process.stderr.write(`${line}\n`);
-    },
+    // Warnings and errors only, one readable line each; the worker's INFO lines would be the bulk of the run's output.
+    workerOutput: executionEnvironmentLogWriter('text', false, 'WARN'),
     ...(options.handler && { handler: options.handler }),
     worker: { batchSize: options.batchSize, concurrency: options.workerConcurrency, batchingWindowMs: 0 },
   });

@@ -17,7 +17,12 @@ import {
   startLocalStack,
   writeStackFile,
 } from './stack.js';
-import { formatLogLine, LOG_FORMATS, type LogFormat, routeLogsToTerminal } from './terminal-logs.js';
+import {
+  executionEnvironmentLogWriter,
+  LOG_FORMATS,
+  type LogFormat,
+  routeLogsToTerminal,
+} from './terminal-logs.js';
 
 /** Where the stack description and the worker's metrics go; tests point it elsewhere. */
 const STATE_DIR = process.env.LOCAL_STATE_DIR ?? '.local';
@@ -210,31 +215,6 @@ function contextOf(pairs: readonly string[]): Record<string, string> {
   );
 }
 
-/** Log levels in order, for showing only what is at least as severe as the local level. */
-const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL'];
-
-/**
- * Shows an execution environment's log line on stderr: Powertools' JSON items at or above
- * `minimum`, as text or JSON; anything else (a crash's trace) as it is.
- */
-function workerLineWriter(format: LogFormat, debug: boolean, minimum: string) {
-  const floor = LEVELS.indexOf(minimum.toUpperCase());
-  return (line: string) => {
-    let item: Record<string, unknown> | undefined;
-    try {
-      item = line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : undefined;
-    } catch {
-      item = undefined;
-    }
-    if (!item) {
-      process.stderr.write(`${line}\n`);
-      return;
-    }
-    if (LEVELS.indexOf(String(item.level ?? 'INFO').toUpperCase()) < floor) return;
-    process.stderr.write(format === 'json' ? `${line}\n` : formatLogLine(item, debug));
-  };
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -332,7 +312,7 @@ async function main(): Promise<void> {
     ...(node !== undefined && { node }),
     watchBundle: true,
     onRuntimeNotice: (message) => console.error(message),
-    workerOutput: workerLineWriter(logFormat as LogFormat, values.debug, localLogLevel),
+    workerOutput: executionEnvironmentLogWriter(logFormat as LogFormat, values.debug, localLogLevel),
     metricsOutput: (line) => emf.write(`${line}\n`),
     worker: Object.fromEntries(Object.entries(worker).filter(([, value]) => value !== undefined)),
   }).catch((error: unknown) => {

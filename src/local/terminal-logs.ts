@@ -56,3 +56,28 @@ export function routeLogsToTerminal(
     );
   };
 }
+
+/** Log levels in order, for showing only what is at least as severe as the local level. */
+const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL'];
+
+/**
+ * Shows an execution environment's log line on stderr: Powertools' JSON items at or above
+ * `minimum`, as text or JSON; anything else (a crash's trace) as it is.
+ */
+export function executionEnvironmentLogWriter(format: LogFormat, debug: boolean, minimum: string) {
+  const floor = LEVELS.indexOf(minimum.toUpperCase());
+  return (line: string) => {
+    let item: Record<string, unknown> | undefined;
+    try {
+      item = line.startsWith('{') ? (JSON.parse(line) as Record<string, unknown>) : undefined;
+    } catch {
+      item = undefined;
+    }
+    if (!item) {
+      process.stderr.write(`${line}\n`);
+      return;
+    }
+    if (LEVELS.indexOf(String(item.level ?? 'INFO').toUpperCase()) < floor) return;
+    process.stderr.write(format === 'json' ? `${line}\n` : formatLogLine(item, debug));
+  };
+}
