@@ -83,8 +83,6 @@ export interface LocalStackOptions {
    * often) to `send` it: the load test delays and repeats notifications with it. @default send at once
    */
   readonly notificationTap?: (body: string, send: NotificationSink) => Promise<void>;
-  /** Called with the worker's own SDK clients before it starts (the load test counts their calls). */
-  readonly instrumentWorkerClients?: (clients: LocalClients) => void;
   /** Replaces the worker's handler (the load test's naive baseline). @default the real worker */
   readonly handler?: (clients: LocalClients, config: WorkerConfig) => PollerHandler;
   /** Event source settings over the template's; `false` runs no worker (tools and tests that drive it themselves). */
@@ -141,8 +139,6 @@ export interface LocalStack {
   readonly names: LocalResourceNames;
   readonly queues: { readonly ingest: QueueRef; readonly dlq: QueueRef };
   readonly clients: { readonly s3: S3Client; readonly sqs: SQSClient; readonly dynamodb: DynamoDBClient };
-  /** The worker's own clients (absent when no worker runs): what it calls, and only that. */
-  readonly workerClients: LocalClients | undefined;
   readonly workerConfig: WorkerConfig;
   /** The worker's count metrics, summed from the EMF it emitted. */
   readonly metrics: { totals(): Readonly<MetricTotals> };
@@ -282,7 +278,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       options.metricsOutput?.(line);
     };
     let poller: EventSourcePoller | undefined;
-    let workerClients: LocalClients | undefined;
     let frontDoor: AwsFrontDoor | undefined;
     let environments: ExecutionEnvironments | undefined;
     let runtime: RuntimeDescription | undefined;
@@ -290,16 +285,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const door = await AwsFrontDoor.start({ s3: address, dynamodb: dynamo.endpoint }, region);
       frontDoor = door;
       cleanups.push(() => door.close());
-      // The worker's own clients, as in Lambda: what it calls can be told from what tests and tools call.
+      // The poller's (and the source runtime's) clients, through the front door like the bundle's.
       const ownClients = localClients({
         region,
         endpoints: { s3: door.endpoint, sqs: door.endpoint, dynamodb: door.endpoint },
       });
-      workerClients = ownClients;
       cleanups.push(async () => {
         for (const client of Object.values(ownClients)) client.destroy();
       });
-      options.instrumentWorkerClients?.(ownClients);
       const mode = options.runtime ?? (options.handler ? 'source' : 'bundle');
       if (mode === 'bundle' && options.handler)
         throw new Error('a replaced handler runs in the source runtime only');
@@ -406,7 +399,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       names,
       queues,
       clients,
-      workerClients,
       workerConfig,
       metrics,
       frontDoor,
