@@ -195,8 +195,10 @@ function writeWorkerLine(line: string, stream: 'stdout' | 'stderr'): void {
 
 /**
  * Starts S3 + SQS (fauxqs) and DynamoDB on 127.0.0.1, creates the buckets, queues and tables,
- * bridges S3 changes into notifications on the ingest queue, and runs the worker's real handler
- * behind a Lambda-like poller.
+ * bridges S3 changes into notifications on the ingest queue, and runs the worker as the
+ * synthesized stack configures it: the CDK's bundle in execution environments of its own (or its
+ * source in this process), behind a poller with the event source mapping's semantics and the
+ * front door that records its calls.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const region = options.region ?? 'us-east-1';
