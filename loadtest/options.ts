@@ -41,7 +41,8 @@ Target:
   --batch-size N          embedded worker: records per batch (default 10)
   --worker-concurrency N  embedded worker: concurrent invocations (default 8)
   --visibility-timeout S  embedded ingest queue's visibility timeout (default 10); poison messages
-                          reach the DLQ after 3 of them
+                          reach the DLQ after the template's
+                          maxReceiveCount (5) of them
   --drain-timeout S       bound on each wait for the pipeline to drain, seconds (default 600)
   --calibration-puts N    raw conditional PutItem calls to measure DynamoDB alone; 0 skips (default 3000)
 

@@ -74,7 +74,6 @@ export async function embeddedTarget(injector: FaultInjector, options: EmbeddedO
     dynamodbPort: 0,
     ...(options.dynamodb && { dynamodb: options.dynamodb }),
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
-    maxReceiveCount: 3,
     metricsOutput: (line) => emfLines.push(line),
     notificationTap: injector.tap,
     runtime: options.handler ? 'source' : (options.runtime ?? 'bundle'),
