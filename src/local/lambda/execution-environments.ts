@@ -67,7 +67,6 @@ class Environment {
   retired = false;
 
   constructor(
-    readonly bundleFile: string,
     private readonly child: ChildProcess,
     onCrash: (error: Error) => void,
     onVariablesRead: (names: readonly string[]) => void,
@@ -256,7 +255,6 @@ export class ExecutionEnvironments {
       { env: { ...environment }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
     );
     const created = new Environment(
-      this.#bundleFile,
       child,
       (error) => {
         this.stats.environmentsCrashed += 1;
@@ -275,7 +273,8 @@ export class ExecutionEnvironments {
     created.ready.then(
       () => this.stats.coldStartMs.push(performance.now() - started),
       () => {
-        if (!created.dead || !this.#stopped) this.stats.environmentsCrashed += 1;
+        // An init that failed or timed out; environments ended by stop() are not crashes.
+        if (!this.#stopped) this.stats.environmentsCrashed += 1;
       },
     );
     void created.exited.then(() => this.#end(created));
