@@ -16,6 +16,7 @@ export const handler = async (event, context) => {
   const command = event.Records[0]?.body ?? '';
   if (command.startsWith('sleep ')) await new Promise((resolve) => setTimeout(resolve, Number(command.slice(6))));
   if (command === 'throw') throw new TypeError('handler failed');
+  if (command === 'spin') for (;;) {}
   if (command === 'hog') { const kept = []; for (;;) kept.push(new Array(1e6).fill(invocations)); }
   return {
     batchItemFailures: [],
@@ -119,6 +120,28 @@ describe.each(['current', String(LAMBDA_NODE_MAJOR)])('execution environments on
     expect(environments.stats.invocationsTimedOut).toBe(1);
     expect(after.pid).not.toBe(before.pid);
     expect(after.invocations).toBe(1);
+  });
+
+  it('times out a handler that never yields to its event loop, a grace period after the deadline', async () => {
+    const environments = start({ timeoutMs: 300 });
+    await expect(invoke(environments, 'spin')).rejects.toThrow('Task timed out after 0.30 seconds');
+    expect(environments.stats.invocationsTimedOut).toBe(1);
+    expect(environments.size).toBe(0);
+  });
+
+  it('lets an invocation that ended in time succeed, however late a busy parent reads its answer', async () => {
+    const environments = start({ timeoutMs: 600 });
+    await invoke(environments, 'hello');
+    const answer = invoke(environments, 'sleep 50');
+    // The invoke message is on its way; this process's event loop then stays busy past the deadline,
+    // as the local stack's does under load, while the environment answers within 50 ms.
+    await new Promise((resolve) => setImmediate(resolve));
+    const busyUntil = Date.now() + 1_200;
+    while (Date.now() < busyUntil) {
+      // busy
+    }
+    await expect(answer).resolves.toMatchObject({ invocations: 2 });
+    expect(environments.stats.invocationsTimedOut).toBe(0);
   });
 
   it("keeps the environment after a handler's error, and fails the invocation with it", async () => {

@@ -6,6 +6,7 @@
 // parent -> child: { type: 'invoke', id, event, deadlineMs, context }
 // child -> parent: { type: 'ready', initMs } | { type: 'init-error', error }
 //                  | { type: 'result', id, response } | { type: 'error', id, error }
+//                  | { type: 'timeout', id } (the deadline passed first; the environment then exits)
 import { pathToFileURL } from 'node:url';
 
 const [bundleFile, handlerName = 'handler'] = process.argv.slice(2);
@@ -77,11 +78,24 @@ if (handler) {
       fail: () => undefined,
       succeed: () => undefined,
     };
+    // The timeout is decided here, on the handler's own event loop: a handler that returned (and so
+    // wrote its EMF) before the deadline has succeeded, however late a busy parent reads the answer.
+    let timedOut = false;
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        process.send({ type: 'timeout', id }, () => process.exit(124));
+      },
+      Math.max(0, deadlineMs - Date.now()),
+    );
     try {
       const response = await handler(event, context);
-      process.send({ type: 'result', id, response: response ?? null, variablesRead: newlyRead() });
+      if (!timedOut)
+        process.send({ type: 'result', id, response: response ?? null, variablesRead: newlyRead() });
     } catch (error) {
-      process.send({ type: 'error', id, error: describe(error), variablesRead: newlyRead() });
+      if (!timedOut) process.send({ type: 'error', id, error: describe(error), variablesRead: newlyRead() });
+    } finally {
+      clearTimeout(timer);
     }
   });
 }

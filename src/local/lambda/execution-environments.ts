@@ -9,6 +9,13 @@ const HOST_SCRIPT = fileURLToPath(new URL('./environment-host.mjs', import.meta.
 /** Lambda's limit on an on-demand function's init phase. */
 const INIT_TIMEOUT_MS = 10_000;
 
+/**
+ * How long past the deadline the parent waits before it kills an environment that has not said it
+ * timed out (a handler spinning on the CPU never lets the environment's own timer run). Long enough
+ * that a parent whose event loop lags under load reads an answer sent before the deadline first.
+ */
+const UNRESPONSIVE_GRACE_MS = 2_000;
+
 /** The share of the function's memory Lambda's Node.js bootstrap gives the V8 heap (old space). */
 const HEAP_SHARE = 0.9;
 
@@ -55,6 +62,7 @@ interface Running {
   readonly resolve: (response: SQSBatchResponse) => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
+  readonly onTimeout: () => void;
 }
 
 /** One execution environment: a child process that handles one invocation at a time. */
@@ -88,6 +96,9 @@ class Environment {
           );
         } else if (message.type === 'crash') {
           onCrash(new InvocationError(`${message.error.errorType}: ${message.error.errorMessage}`));
+        } else if (message.type === 'timeout' && message.id === this.running?.id) {
+          clearTimeout(this.running.timer);
+          this.running.onTimeout();
         } else if (
           (message.type === 'result' || message.type === 'error') &&
           message.id === this.running?.id
@@ -121,8 +132,9 @@ class Environment {
   invoke(event: SQSEvent, deadlineMs: number, context: Record<string, string>, onTimeout: () => void) {
     return new Promise<SQSBatchResponse>((resolve, reject) => {
       const id = randomUUID();
-      const timer = setTimeout(onTimeout, Math.max(0, deadlineMs - Date.now()));
-      this.running = { id, resolve, reject, timer };
+      // The environment ends its own invocation at the deadline; this is for one that cannot.
+      const timer = setTimeout(onTimeout, Math.max(0, deadlineMs - Date.now()) + UNRESPONSIVE_GRACE_MS);
+      this.running = { id, resolve, reject, timer, onTimeout };
       this.child.send({ type: 'invoke', id, event, deadlineMs, context: { ...context, awsRequestId: id } });
     });
   }
@@ -138,6 +150,7 @@ type HostMessage =
   | { type: 'ready'; initMs: number }
   | { type: 'init-error'; error: HostError }
   | { type: 'crash'; error: HostError }
+  | { type: 'timeout'; id: string }
   | { type: 'result'; id: string; response: unknown; variablesRead?: string[] }
   | { type: 'error'; id: string; error: HostError; variablesRead?: string[] };
 
@@ -192,13 +205,12 @@ export class ExecutionEnvironments {
     this.stats.invocations += 1;
     const environment = this.#idle.pop() ?? this.#spawn();
     const { functionName, region, memorySize, timeoutMs } = this.#options;
-    let deadlineMs = Number.POSITIVE_INFINITY;
+    let timedOut = false;
     try {
       await environment.ready;
-      deadlineMs = Date.now() + timeoutMs;
       return await environment.invoke(
         event,
-        deadlineMs,
+        Date.now() + timeoutMs,
         {
           functionName,
           functionVersion: '$LATEST',
@@ -209,12 +221,13 @@ export class ExecutionEnvironments {
         },
         () => {
           this.stats.invocationsTimedOut += 1;
+          timedOut = true;
           environment.kill();
         },
       );
     } catch (error) {
       // Lambda's words for an invocation that ran out of time; its environment is gone with it.
-      if (environment.dead && Date.now() >= deadlineMs)
+      if (timedOut)
         throw new InvocationError(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
       throw error;
     } finally {
