@@ -6,22 +6,25 @@
  * rawEnqueuePerSec, ratio, headCalls, listCalls, sendCalls, rowsVerified. Numbers go in the
  * README, never into test assertions.
  */
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { AwsCallCounter, difference } from '../loadtest/aws-call-counter.js';
 import { S3ObjectStore } from '../src/adapters/object-store.js';
 import { DynamoDbUploadLog } from '../src/adapters/upload-log.js';
 import { forEachLimited } from '../src/concurrency.js';
 import { EventSourcePoller } from '../src/local/event-source-poller.js';
+import { buildS3Notification } from '../src/local/notification.js';
 import { startLocalStack } from '../src/local/stack.js';
 import { waitFor } from '../src/local/wait.js';
 import { IngestMetrics, logger } from '../src/observability.js';
-import { backfill } from '../src/tools/backfill.js';
+import { BACKFILL_SEQUENCER } from '../src/tools/backfill.js';
 import { queueDepth } from '../src/tools/dlq-operations.js';
 import { createWorkerHandler } from '../src/worker/create-handler.js';
+import type { ClientJob, ClientResult } from './backfill-client.js';
 
 const BUCKET = 'backfill-bench';
 process.env.AWS_LAMBDA_FUNCTION_NAME ??= 's3-ingest-bench';
@@ -39,6 +42,30 @@ const concurrency = Number(values.concurrency);
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 const say = (text: string) => process.stderr.write(`${text}\n`);
 
+const CLIENT = fileURLToPath(new URL('./backfill-client.ts', import.meta.url));
+
+/** Runs one measurement in a process of its own (see backfill-client.ts). */
+async function runClient(job: ClientJob): Promise<ClientResult & { stackBusy: number }> {
+  const before = performance.eventLoopUtilization();
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      // BENCH_CPU_PROFILE_DIR=DIR writes each client's CPU profile there (open it in Chrome's DevTools).
+      ...(process.env.BENCH_CPU_PROFILE_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`]
+        : []),
+      '--import',
+      'tsx',
+      CLIENT,
+      JSON.stringify(job),
+    ],
+    { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, maxBuffer: 1 << 20 },
+  );
+  // How busy the stack's event loop (this process: S3 and SQS) was while the client ran.
+  const stackBusy = performance.eventLoopUtilization(before).utilization;
+  return { ...(JSON.parse(stdout) as ClientResult), stackBusy };
+}
+
 // The worker is started only after the backfill, so the backfill is measured alone.
 const stack = await startLocalStack({
   s3Port: 0,
@@ -55,37 +82,35 @@ try {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: key }));
   });
 
-  // The same stack's raw enqueue rate: the same number of notifications, SendMessageBatch, same concurrency.
+  // The raw enqueue rate of the same stack, in the same run: as many notifications, each as long as
+  // a backfill's, with SendMessageBatch at the same concurrency, from a process of its own like the
+  // backfill's (so each is measured as a client of the stack, not sharing its event loop).
   const scratch = await sqs.send(new CreateQueueCommand({ QueueName: 'backfill-bench-scratch' }));
-  const body = JSON.stringify({ note: 'raw enqueue measurement', padding: 'x'.repeat(900) });
-  const chunks = Array.from({ length: Math.ceil(objects / 10) }, (_, i) => i);
-  const rawStarted = performance.now();
-  await forEachLimited(chunks, concurrency, async () => {
-    await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: scratch.QueueUrl,
-        Entries: Array.from({ length: 10 }, (_, i) => ({ Id: String(i), MessageBody: body })),
-      }),
-    );
-  });
-  const rawEnqueuePerSec = objects / ((performance.now() - rawStarted) / 1000);
+  const sampleKey = keys.at(-1) ?? 'p00/0.txt';
+  const body = JSON.stringify(
+    buildS3Notification({
+      eventName: 'ObjectCreated:Put',
+      bucket: BUCKET,
+      key: sampleKey,
+      eTag: 'd41d8cd98f00b204e9800998ecf8427e',
+      size: sampleKey.length,
+      eventTime: new Date(),
+      sequencer: BACKFILL_SEQUENCER,
+      principalId: 's3-ingest-backfill',
+      sourceIp: 'backfill',
+      requestId: 'BACKFILL',
+      region: stack.description.region,
+    }),
+  );
+  const job = { stack: stack.description, bucket: BUCKET, objects, concurrency };
+  say('measuring the raw SendMessageBatch rate...');
+  const raw = await runClient({ ...job, mode: 'raw', queueUrl: scratch.QueueUrl ?? '', body });
+  const rawEnqueuePerSec = raw.sent / raw.seconds;
 
-  const calls = new AwsCallCounter();
-  calls.attach(s3, 'S3');
-  calls.attach(sqs, 'SQS');
-  const before = calls.snapshot();
   say('backfilling...');
-  const started = performance.now();
-  const result = await backfill({
-    s3,
-    sqs,
-    bucket: BUCKET,
-    queueUrl: stack.queues.ingest.url,
-    region: stack.description.region,
-    concurrency,
-  });
-  const objectsPerSec = result.enqueued / ((performance.now() - started) / 1000);
-  const counted = difference(calls.snapshot(), before);
+  const result = await runClient({ ...job, mode: 'backfill', queueUrl: stack.queues.ingest.url });
+  const objectsPerSec = result.sent / result.seconds;
+  const counted = result.calls;
 
   say('draining through the worker...');
   const handler = createWorkerHandler({
@@ -136,6 +161,7 @@ try {
     objects,
     concurrency,
     partitions: result.partitions,
+    enqueued: result.sent,
     objectsPerSec: round(objectsPerSec),
     rawEnqueuePerSec: round(rawEnqueuePerSec),
     ratio: round(objectsPerSec / rawEnqueuePerSec, 3),
@@ -143,6 +169,12 @@ try {
     listCalls: (counted['S3.ListObjectsV2'] ?? 0) + (counted['S3.ListObjectVersions'] ?? 0),
     sendCalls: counted['SQS.SendMessageBatch'] ?? 0,
     rowsVerified,
+    // Where each phase spent its time: the client's CPU per second of the run, and the share of
+    // the time the stack's event loop was busy. Near 1 is the limit of that phase.
+    busy: {
+      raw: { client: round(raw.cpuSeconds / raw.seconds), stack: round(raw.stackBusy) },
+      backfill: { client: round(result.cpuSeconds / result.seconds), stack: round(result.stackBusy) },
+    },
     everyObjectOneRow: rowsVerified === objects && [...rows.values()].every((n) => n === 1),
     node: process.version,
     at: new Date().toISOString(),

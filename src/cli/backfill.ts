@@ -3,6 +3,7 @@ import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { Command } from 'commander';
 import { BATCH_REPORT_PREFIX } from '../../infra/output-names.js';
 import { backfill } from '../tools/backfill.js';
+import { describeBackfillProgress, shareDone } from '../tools/backfill-progress.js';
 import { accountOf, createBackfillJob } from '../tools/batch-job.js';
 import { progressReporter } from '../tools/progress.js';
 import { resolveTarget, type ToolTarget } from '../tools/target.js';
@@ -137,6 +138,8 @@ export function backfillCommand(): Command {
       const checkpointPath = flags.checkpoint ?? defaultCheckpointPath(bucket, flags.inventory ?? prefix);
       const progress = progressReporter(flags.dryRun ? 'backfill (dry run)' : 'backfill');
       const started = Date.now();
+      // Where a resumed inventory backfill picked up: what was done before is not this run's speed.
+      let startShare: number | undefined;
       const stop = new AbortController();
       const onSignal = () =>
         stop.abort(new ToolError(`stopped; continue with --resume (checkpoint ${checkpointPath})`));
@@ -157,10 +160,8 @@ export function backfillCommand(): Command {
           ...(flags.inventory && { inventory: flags.inventory }),
           signal: stop.signal,
           onProgress: (p) => {
-            const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-            progress.update(
-              `partitions ${p.partitionsDone}/${p.partitions}, listed ${p.listed}, enqueued ${p.enqueued} (${Math.round(p.enqueued / seconds)}/s)`,
-            );
+            startShare ??= shareDone(p);
+            progress.update(describeBackfillProgress(p, (Date.now() - started) / 1000, startShare));
           },
         });
       } catch (error) {

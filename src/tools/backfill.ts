@@ -35,6 +35,10 @@ export interface BackfillProgress {
   /** Requests made, by kind; a backfill never heads an object (the worker does). */
   listCalls: number;
   sendCalls: number;
+  /** An inventory's gzipped bytes, when its manifest gives every file's size: the ETA's total. */
+  bytesTotal?: number;
+  /** Of {@link bytesTotal}, those read (lines a resume skips included). */
+  bytesRead?: number;
 }
 
 /** Where a backfill is, saved so `--resume` continues after a crash or Ctrl-C. */

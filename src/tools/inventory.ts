@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { decodeS3EventKey } from '../core/s3-key.js';
@@ -16,7 +16,8 @@ export interface InventoryManifest {
   readonly fileFormat: string;
   /** The CSV columns, comma-separated: `Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, ...`. */
   readonly fileSchema: string;
-  readonly files: readonly { readonly key: string }[];
+  /** The report files; `size` is a file's gzipped length, which gives a backfill its ETA. */
+  readonly files: readonly { readonly key: string; readonly size?: number }[];
 }
 
 /** Reads and checks a manifest. @throws {ToolError} naming what it lacks */
@@ -99,7 +100,15 @@ export function inventorySource(
     return manifest;
   };
   return {
-    partitions: async () => (await load()).files.map((file) => file.key),
+    partitions: async () => {
+      const { files } = await load();
+      // The report's gzipped bytes read, against all of them, say how far a backfill is.
+      if (files.every((file) => typeof file.size === 'number' && file.size > 0)) {
+        progress.bytesTotal = files.reduce((sum, file) => sum + (file.size ?? 0), 0);
+        progress.bytesRead ??= 0;
+      }
+      return files.map((file) => file.key);
+    },
     async *pages(file, after) {
       const { destinationBucket, fileSchema } = await load();
       const columns = fileSchema.split(',').map((column) => column.trim());
@@ -108,7 +117,7 @@ export function inventorySource(
       );
       progress.listCalls += 1;
       const lines = createInterface({
-        input: (answer.Body as Readable).pipe(createGunzip()),
+        input: (answer.Body as Readable).pipe(countingBytes(progress)).pipe(createGunzip()),
         crlfDelay: Number.POSITIVE_INFINITY,
       });
       const skip = Number(after ?? 0);
@@ -130,4 +139,14 @@ export function inventorySource(
       yield { objects, deleteMarkers, resumeAfter: String(line) } satisfies ListedPage;
     },
   };
+}
+
+/** Passes a report file through, adding its (gzipped) bytes to `progress.bytesRead` when it has a total. */
+function countingBytes(progress: BackfillProgress): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (progress.bytesRead !== undefined) progress.bytesRead += chunk.length;
+      done(null, chunk);
+    },
+  });
 }

@@ -318,8 +318,9 @@ describe('backfill', () => {
       row('inv/deleted.txt', '', true, true),
     ].join('\n');
     const fileKey = 'inventory/uploads-private/all/data/part-1.csv.gz';
+    const gzipped = gzipSync(`${csv}\n`);
     await stack.clients.s3.send(
-      new PutObjectCommand({ Bucket: 'inventory-reports', Key: fileKey, Body: gzipSync(`${csv}\n`) }),
+      new PutObjectCommand({ Bucket: 'inventory-reports', Key: fileKey, Body: gzipped }),
     );
     const manifest = {
       sourceBucket: 'uploads-private',
@@ -327,7 +328,7 @@ describe('backfill', () => {
       version: '2016-11-30',
       fileFormat: 'CSV',
       fileSchema: 'Bucket, Key, VersionId, IsLatest, IsDeleteMarker, Size, LastModifiedDate, ETag',
-      files: [{ key: fileKey, size: 1, MD5checksum: 'x' }],
+      files: [{ key: fileKey, size: gzipped.length, MD5checksum: 'x' }],
     };
     await stack.clients.s3.send(
       new PutObjectCommand({
@@ -348,6 +349,8 @@ describe('backfill', () => {
     await drained(stack);
     // Assess
     expect(result).toMatchObject({ partitions: 1, listed: 2, enqueued: 2, skippedDeleteMarkers: 1 });
+    // The manifest sizes its files, so the backfill knows how far it is (the progress line's ETA).
+    expect(result).toMatchObject({ bytesTotal: gzipped.length, bytesRead: gzipped.length });
     for (const [index, key] of present.entries()) {
       expect((await log.rowsOf(key, 'uploads-private')).filter((r) => r.sk !== 'STATE')).toEqual([
         expect.objectContaining({ status: 'STORED', eTag: eTags[index] }),
