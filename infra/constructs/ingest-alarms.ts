@@ -14,23 +14,10 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../../src/metric-names.js';
+import { type AlarmThresholds, alarmSpecs } from '../../src/dashboard-definition.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../src/metric-names.js';
 
-/** Alarm thresholds; every alarm fires at or above its threshold. */
-export interface AlarmThresholds {
-  /** Age of the oldest message on the ingest queue, seconds. @default 300 */
-  readonly oldestMessageAgeSeconds?: number;
-  /** Worker invocation errors per 5 minutes. @default 1 */
-  readonly workerErrors?: number;
-  /** Worker throttles per 5 minutes. @default 1 */
-  readonly workerThrottles?: number;
-  /** Records returned to the queue per 5 minutes. @default 10 */
-  readonly recordsFailed?: number;
-  /** p99 of eventTime-to-write latency over 5 minutes, milliseconds. @default 60000 */
-  readonly ingestLatencyP99Ms?: number;
-  /** Throttled write events per table per 5 minutes. @default 1 */
-  readonly dynamoDbThrottledWrites?: number;
-}
+export type { AlarmThresholds } from '../../src/dashboard-definition.js';
 
 /** Props of {@link IngestAlarms}. */
 export interface IngestAlarmsProps {
@@ -126,52 +113,39 @@ export class IngestAlarms extends Construct {
       alarm.addOkAction(new SnsAction(this.topic));
       this.alarms.push(alarm);
     };
-    add(
-      'DlqNotEmpty',
-      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      1,
-      'Messages failed maxReceiveCount times and wait in the DLQ. Peek with `npm run redrive -- peek`.',
-    );
-    add(
-      'OldestMessageAge',
-      props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
-      t.oldestMessageAgeSeconds ?? 300,
-      'The ingest queue is falling behind: the oldest message waits longer than the threshold.',
-    );
-    add(
-      'WorkerErrors',
-      props.worker.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
-      t.workerErrors ?? 1,
-      'Worker invocations failed as a whole (crash, timeout, bad configuration); their batches are retried.',
-    );
-    add(
-      'WorkerThrottles',
-      props.worker.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
-      t.workerThrottles ?? 1,
-      'Lambda throttled the worker: account concurrency is exhausted.',
-    );
-    add(
-      'RecordsFailed',
-      workerMetric(MetricName.RecordsFailed),
-      t.recordsFailed ?? 10,
-      'Records were returned to the queue (malformed bodies or transient AWS errors); see the worker logs.',
-    );
-    add(
-      'IngestLatencyP99',
-      workerMetric(MetricName.IngestLatency, 'p99'),
-      t.ingestLatencyP99Ms ?? 60_000,
-      'p99 of the time from S3 event to upload row is above the threshold.',
-    );
-    for (const table of props.tables) {
-      add(
-        `ThrottledWrites${table.node.id}`,
-        table.metric('WriteThrottleEvents', { period: FIVE_MINUTES, statistic: 'Sum' }),
-        t.dynamoDbThrottledWrites ?? 1,
-        `DynamoDB throttled writes to the ${table.node.id} table; records are retried but slow down.`,
-      );
+    // The alarms of the shared definition (the console evaluates the same ones).
+    for (const spec of alarmSpecs(t)) {
+      const options = { period: Duration.seconds(spec.periodSeconds), statistic: spec.series.statistic };
+      const { metric } = spec.series;
+      switch (spec.series.source) {
+        case 'worker':
+          add(
+            spec.name,
+            workerMetric(metric, spec.series.statistic).with(options),
+            spec.threshold,
+            spec.description,
+          );
+          break;
+        case 'queue':
+          add(spec.name, props.queue.metric(metric, options), spec.threshold, spec.description);
+          break;
+        case 'dlq':
+          add(spec.name, props.deadLetterQueue.metric(metric, options), spec.threshold, spec.description);
+          break;
+        case 'function':
+          add(spec.name, props.worker.metric(metric, options), spec.threshold, spec.description);
+          break;
+        case 'table':
+          for (const table of props.tables) {
+            add(
+              `${spec.name}${table.node.id}`,
+              table.metric(metric, options),
+              spec.threshold,
+              spec.description.replace('the table', `the ${table.node.id} table`),
+            );
+          }
+          break;
+      }
     }
   }
 }

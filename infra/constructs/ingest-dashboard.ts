@@ -5,12 +5,13 @@ import {
   Dashboard,
   GraphWidget,
   type IMetric,
+  type IWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { MetricName } from '../../src/metric-names.js';
+import { DASHBOARD_GRAPHS, GRAPH_PERIOD_SECONDS, type SeriesSpec } from '../../src/dashboard-definition.js';
 import { workerMetric } from './ingest-alarms.js';
 
 /** Props of {@link IngestDashboard}. */
@@ -22,89 +23,49 @@ export interface IngestDashboardProps {
   readonly alarms: readonly Alarm[];
 }
 
-const MINUTE = Duration.minutes(1);
+const MINUTE = Duration.minutes(GRAPH_PERIOD_SECONDS / 60);
 
-/** One dashboard with the whole pipeline: ingest rate, latency, queues, worker, DynamoDB, alarms. */
+/** The graphs of {@link DASHBOARD_GRAPHS} (shared with the console) as CloudWatch widgets. */
 export class IngestDashboard extends Construct {
   readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: IngestDashboardProps) {
     super(scope, id);
-    const perMinute = (name: string) => workerMetric(name).with({ period: MINUTE, label: name });
-    const graph = (title: string, left: IMetric[], right: IMetric[] = []) =>
-      new GraphWidget({ title, left, right, width: 12, height: 6 });
+    const metrics = (series: SeriesSpec): IMetric[] => {
+      const options = { period: MINUTE, statistic: series.statistic, label: series.label };
+      switch (series.source) {
+        case 'worker':
+          return [
+            workerMetric(series.metric, series.statistic).with({ period: MINUTE, label: series.label }),
+          ];
+        case 'queue':
+          return [props.queue.metric(series.metric, options)];
+        case 'dlq':
+          return [props.deadLetterQueue.metric(series.metric, options)];
+        case 'function':
+          return [props.worker.metric(series.metric, options)];
+        case 'table':
+          return props.tables.map((table) =>
+            table.metric(series.metric, { ...options, label: `${table.node.id} ${series.label}` }),
+          );
+      }
+    };
+    const graphs = DASHBOARD_GRAPHS.map(
+      (graph) =>
+        new GraphWidget({
+          title: graph.title,
+          left: graph.left.flatMap(metrics),
+          right: graph.right.flatMap(metrics),
+          width: 12,
+          height: 6,
+        }),
+    );
+    const rows: IWidget[][] = [];
+    for (let i = 0; i < graphs.length; i += 2) rows.push(graphs.slice(i, i + 2));
     this.dashboard = new Dashboard(this, 'Dashboard', {
       widgets: [
         [new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 3 })],
-        [
-          graph(
-            'Ingest rate (per minute)',
-            [
-              MetricName.ObjectsIngested,
-              MetricName.DuplicatesSkipped,
-              MetricName.ObjectsRejected,
-              MetricName.RecordsFailed,
-            ].map(perMinute),
-            [
-              MetricName.ObjectsGone,
-              MetricName.ObjectsRemoved,
-              MetricName.StaleEventsIgnored,
-              MetricName.CopiesSkipped,
-            ].map(perMinute),
-          ),
-          graph('Ingest latency (ms)', [
-            workerMetric(MetricName.IngestLatency, 'p50').with({ period: MINUTE, label: 'p50' }),
-            workerMetric(MetricName.IngestLatency, 'p99').with({ period: MINUTE, label: 'p99' }),
-          ]),
-        ],
-        [
-          graph(
-            'Ingest queue',
-            [props.queue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, label: 'visible' })],
-            [props.queue.metricApproximateAgeOfOldestMessage({ period: MINUTE, label: 'oldest age (s)' })],
-          ),
-          graph('DLQ depth', [
-            props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-              period: MINUTE,
-              label: 'DLQ visible',
-            }),
-          ]),
-        ],
-        [
-          graph(
-            'Worker',
-            [
-              props.worker.metricDuration({ period: MINUTE, statistic: 'p99', label: 'duration p99 (ms)' }),
-              props.worker.metricDuration({
-                period: MINUTE,
-                statistic: 'Average',
-                label: 'duration avg (ms)',
-              }),
-            ],
-            [
-              props.worker.metricErrors({ period: MINUTE, label: 'errors' }),
-              props.worker.metricThrottles({ period: MINUTE, label: 'throttles' }),
-              props.worker.metric('ConcurrentExecutions', {
-                period: MINUTE,
-                statistic: 'Maximum',
-                label: 'concurrency',
-              }),
-            ],
-          ),
-          graph(
-            'DynamoDB writes',
-            props.tables.map((table) =>
-              table.metricConsumedWriteCapacityUnits({ period: MINUTE, label: `${table.node.id} WCU` }),
-            ),
-            props.tables.map((table) =>
-              table.metric('WriteThrottleEvents', {
-                period: MINUTE,
-                statistic: 'Sum',
-                label: `${table.node.id} throttled`,
-              }),
-            ),
-          ),
-        ],
+        ...rows,
       ],
     });
   }

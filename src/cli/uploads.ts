@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
-import { type Column, renderCsv, renderTable } from '../tools/format.js';
+import { renderCsv, renderTable } from '../tools/format.js';
 import { requireWatchedBucket, resolveTarget } from '../tools/target.js';
 import { UsageError } from '../tools/tool-error.js';
-import { type LogRow, parseS3Uri, UploadQueries } from '../tools/upload-queries.js';
+import { type LogRow, parseS3Uri, UPLOAD_COLUMNS, UploadQueries } from '../tools/upload-queries.js';
 import {
   positiveInteger,
   printJson,
@@ -10,20 +10,6 @@ import {
   targetOptionsOf,
   withTargetOptions,
 } from './support.js';
-
-const COLUMNS: Column<LogRow>[] = [
-  { header: 'eventTime', value: (r) => r.eventTime as string },
-  { header: 'bucket', value: (r) => r.bucket as string },
-  { header: 'key', value: (r) => r.key as string },
-  { header: 'status', value: (r) => r.status as string },
-  { header: 'size', value: (r) => r.size as number },
-  { header: 'eTag', value: (r) => r.eTag as string },
-  { header: 'uploader', value: (r) => r.uploader as string },
-  { header: 'sourceIp', value: (r) => r.sourceIp as string },
-  { header: 'reason', value: (r) => r.reason as string },
-  { header: 'copiedTo', value: (r) => r.copiedTo as string },
-  { header: 'processedAt', value: (r) => r.processedAt as string },
-];
 
 function parseTime(value: string | undefined, name: string, fallback: Date): Date {
   if (value === undefined) return fallback;
@@ -133,6 +119,6 @@ export function uploadsCommand(): Command {
 }
 
 function print(rows: LogRow[], format: string): void {
-  if (format === 'csv') process.stdout.write(`${renderCsv(rows, COLUMNS)}\n`);
-  else console.log(rows.length === 0 ? 'No uploads found.' : renderTable(rows, COLUMNS));
+  if (format === 'csv') process.stdout.write(`${renderCsv(rows, UPLOAD_COLUMNS)}\n`);
+  else console.log(rows.length === 0 ? 'No uploads found.' : renderTable(rows, UPLOAD_COLUMNS));
 }

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startLocalConsole } from '../console/local-console.js';
 import { logger } from '../observability.js';
 import { queueDepth as sqsQueueDepth } from '../tools/dlq-operations.js';
 import { requireListening } from '../tools/target.js';
@@ -49,6 +50,7 @@ Options (environment variable in brackets):
                        installed by npm ci) or a path [LOCAL_NODE]            (default current)
   --s3-port N          S3 + SQS port; 0 picks a free one [LOCAL_S3_PORT]        (default 4566)
   --dynamodb-port N    DynamoDB port; 0 picks a free one [LOCAL_DYNAMODB_PORT]   (default 8000)
+  --console-port N     the web console's port; 0 picks a free one [LOCAL_CONSOLE_PORT] (default 4580)
   --dynamodb NAME      dynalite (in-process) or dynamodb-local (AWS's DynamoDB Local,
                        needs Java; installed by npm ci) [LOCAL_DYNAMODB_BACKEND] (default dynalite)
   These replace the template's values for this run only:
@@ -128,7 +130,7 @@ function explainStartError(error: unknown): string {
   const port = /:(\d+)\b/.exec(message)?.[1] ?? (error as { port?: number }).port;
   return (
     `port ${port ?? '(unknown)'} on 127.0.0.1 is in use, perhaps by another npm start or by LocalStack: stop it, ` +
-    'or pick other ports with --s3-port N and --dynamodb-port N (0 picks free ones)'
+    'or pick other ports with --s3-port N, --dynamodb-port N and --console-port N (0 picks free ones)'
   );
 }
 
@@ -165,10 +167,12 @@ async function statusLine(stack: LocalStack): Promise<string> {
   ].join(' | ');
 }
 
-function printInstructions(stack: LocalStack): void {
+function printInstructions(stack: LocalStack, consoleUrl: string): void {
   const { endpoints, buckets, queues, tables, region } = stack.description;
   console.log(`
 s3-ingest local stack is ready (S3/SQS ${endpoints.s3}, DynamoDB ${endpoints.dynamodb} [${stack.dynamodbBackend}]).
+
+Console: ${consoleUrl}  (uploads, the DLQ, the dashboard and the queues; 127.0.0.1 only)
 
 Upload with the AWS CLI (any credentials; the region is ${region}):
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=${region}
@@ -224,6 +228,7 @@ async function main(): Promise<void> {
       'visibility-timeout': { type: 'string' },
       's3-port': { type: 'string' },
       'dynamodb-port': { type: 'string' },
+      'console-port': { type: 'string' },
       dynamodb: { type: 'string' },
       'batch-size': { type: 'string' },
       'batching-window-ms': { type: 'string' },
@@ -254,6 +259,7 @@ async function main(): Promise<void> {
     '--dynamodb-port',
     PORT,
   );
+  const consolePort = intOption(values['console-port'], 'LOCAL_CONSOLE_PORT', 4580, '--console-port', PORT);
   const maxReceiveCount = intOption(
     values['max-receive'],
     'LOCAL_MAX_RECEIVE_COUNT',
@@ -318,7 +324,14 @@ async function main(): Promise<void> {
   }).catch((error: unknown) => {
     throw isUsageError(error) ? error : new Error(explainStartError(error), { cause: error });
   });
-  await writeStackFile(STACK_FILE, stack.description);
+  const webConsole = await startLocalConsole(stack, consolePort).catch(async (error: unknown) => {
+    await stack.stop();
+    throw new Error(explainStartError(error), { cause: error });
+  });
+  await writeStackFile(STACK_FILE, {
+    ...stack.description,
+    endpoints: { ...stack.description.endpoints, console: webConsole.url },
+  });
   const ownFile = await readFile(STACK_FILE, 'utf8');
   const demo = new AbortController();
 
@@ -329,6 +342,7 @@ async function main(): Promise<void> {
     clearInterval(timer);
     demo.abort(new Error(`stopped by ${signal}`));
     console.log(`\n${signal}: stopping the worker, then the servers...`);
+    await webConsole.close();
     await stack.stop();
     // Only our own file: a stack started later with the same state directory keeps its own.
     if ((await readFile(STACK_FILE, 'utf8').catch(() => '')) === ownFile) await removeStackFile(STACK_FILE);
@@ -338,7 +352,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  printInstructions(stack);
+  printInstructions(stack, webConsole.url);
   let last = '';
   const timer = setInterval(() => {
     void statusLine(stack)

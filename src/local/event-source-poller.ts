@@ -28,6 +28,17 @@ export interface PollerOptions {
    */
   readonly reportBatchItemFailures?: boolean;
   readonly region?: string;
+  /** Told of each invocation when it ends (the console's Lambda metrics). */
+  readonly onInvocation?: (invocation: InvocationReport) => void;
+}
+
+/** One finished invocation, as Lambda's metrics see it. */
+export interface InvocationReport {
+  readonly durationMs: number;
+  /** The invocation failed as a whole (Lambda's `Errors`). */
+  readonly failed: boolean;
+  /** Invocations running when it started, itself included (Lambda's `ConcurrentExecutions`). */
+  readonly concurrent: number;
 }
 
 /** Counters of a poller, for status lines and tests. */
@@ -61,7 +72,8 @@ export class EventSourcePoller {
     recordsFailed: 0,
     invocationErrors: 0,
   };
-  readonly #options: Required<Omit<PollerOptions, 'region'>> & { region: string };
+  readonly #options: Required<Omit<PollerOptions, 'region' | 'onInvocation'>> &
+    Pick<PollerOptions, 'onInvocation'> & { region: string };
   readonly #abort = new AbortController();
   readonly #slots: InvocationSlots;
   readonly #running = new Set<Promise<void>>();
@@ -162,6 +174,9 @@ export class EventSourcePoller {
     this.stats.invocations += 1;
     this.stats.recordsReceived += records.length;
     let failed: Set<string>;
+    const started = performance.now();
+    const concurrent = this.#running.size + 1;
+    let invocationFailed = false;
     try {
       const response = await this.#options.handler({ Records: records }, this.#context());
       failed = this.#options.reportBatchItemFailures
@@ -170,9 +185,15 @@ export class EventSourcePoller {
     } catch (error) {
       // Like Lambda: an invocation error leaves the whole batch for redelivery.
       this.stats.invocationErrors += 1;
+      invocationFailed = true;
       logger.error('local worker invocation failed; the batch will be delivered again', { error });
       failed = new Set(records.map((record) => record.messageId));
     }
+    this.#options.onInvocation?.({
+      durationMs: performance.now() - started,
+      failed: invocationFailed,
+      concurrent,
+    });
     this.stats.recordsFailed += failed.size;
     const done = messages.filter((message) => !failed.has(message.MessageId ?? ''));
     for (let i = 0; i < done.length; i += 10) {

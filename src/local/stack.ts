@@ -37,6 +37,7 @@ import {
   type NotificationSink,
   type S3NotificationBridge,
 } from './s3-bridge.js';
+import { StackActivity } from './stack-activity.js';
 
 /** How to start the local stack. Every field has a default fit for `npm start`. */
 export interface LocalStackOptions {
@@ -94,7 +95,13 @@ export interface LocalStackOptions {
 /** What `.local/stack.json` holds: everything a tool or a user's script needs to find the stack. */
 export interface StackDescription {
   readonly region: string;
-  readonly endpoints: { readonly s3: string; readonly sqs: string; readonly dynamodb: string };
+  readonly endpoints: {
+    readonly s3: string;
+    readonly sqs: string;
+    readonly dynamodb: string;
+    /** The web console `npm start` serves (absent when none runs). */
+    readonly console?: string;
+  };
   readonly buckets: { readonly uploads: string; readonly copyDestination: string };
   readonly queues: { readonly ingest: string; readonly dlq: string };
   readonly tables: { readonly uploads: string; readonly idempotency: string };
@@ -142,6 +149,8 @@ export interface LocalStack {
   readonly workerConfig: WorkerConfig;
   /** The worker's count metrics, summed from the EMF it emitted. */
   readonly metrics: { totals(): Readonly<MetricTotals> };
+  /** The worker's EMF lines and invocations as they happen (the console's local metrics). */
+  readonly activity: StackActivity;
   /** Between the worker and the services: records its calls and permissions, injects faults. Absent without a worker. */
   readonly frontDoor: AwsFrontDoor | undefined;
   /** The execution environments (bundle mode). */
@@ -275,8 +284,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     workerEnv[CONFIG_ENV.idempotencyTable] = names.idempotencyTable;
     const workerConfig = loadConfig(workerEnv);
     const metrics = new EmfTotals();
+    const activity = new StackActivity();
     const emitEmf = (line: string) => {
       metrics.add(line);
+      activity.emf.emit(line);
       options.metricsOutput?.(line);
     };
     let poller: EventSourcePoller | undefined;
@@ -373,6 +384,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         functionTimeoutMs: timeoutSeconds * 1000,
         reportBatchItemFailures: lambdaSettings.eventSource.reportBatchItemFailures,
         ...eventSource,
+        onInvocation: (report) => activity.invocations.emit(report),
       });
       poller.start();
       const running = poller;
@@ -403,6 +415,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clients,
       workerConfig,
       metrics,
+      activity,
       frontDoor,
       environments,
       lambdaSettings,

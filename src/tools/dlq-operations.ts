@@ -44,7 +44,7 @@ export async function queueDepth(
 }
 
 /** The ingest queue's oldest-message age: CloudWatch on AWS, the emulator's inspection API locally. */
-async function ingestOldestAge(
+export async function ingestOldestAge(
   target: ToolTarget,
   endpoint: string | undefined,
 ): Promise<number | undefined> {

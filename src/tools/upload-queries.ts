@@ -1,10 +1,26 @@
 import { type DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { BY_BUCKET_DAY_INDEX, bucketDayPartition, objectPk, STATE_SK } from '../core/log-items.js';
+import type { Column } from './format.js';
 import { ToolError, UsageError } from './tool-error.js';
 
 /** A row of the upload log, as stored. */
 export type LogRow = Record<string, unknown> & { pk: string; sk: string };
+
+/** The columns of `uploads` tables and CSV (the console exports the same CSV). */
+export const UPLOAD_COLUMNS: Column<LogRow>[] = [
+  { header: 'eventTime', value: (r) => r.eventTime as string },
+  { header: 'bucket', value: (r) => r.bucket as string },
+  { header: 'key', value: (r) => r.key as string },
+  { header: 'status', value: (r) => r.status as string },
+  { header: 'size', value: (r) => r.size as number },
+  { header: 'eTag', value: (r) => r.eTag as string },
+  { header: 'uploader', value: (r) => r.uploader as string },
+  { header: 'sourceIp', value: (r) => r.sourceIp as string },
+  { header: 'reason', value: (r) => r.reason as string },
+  { header: 'copiedTo', value: (r) => r.copiedTo as string },
+  { header: 'processedAt', value: (r) => r.processedAt as string },
+];
 
 /** A page of rows and where the next page starts. */
 export interface RowPage {
