@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ToolError, UsageError } from '../tools/tool-error.js';
 import { backfillCommand } from './backfill.js';
+import { consoleCommand } from './console.js';
 import { redriveCommand } from './redrive.js';
 import { reprocessCommand } from './reprocess.js';
 import { uploadsCommand } from './uploads.js';
@@ -30,7 +31,13 @@ export function buildProgram(): Command {
   for (const [name, { description }] of Object.entries(PASS_THROUGH)) {
     program.command(name).description(`${description} (its own options: s3-ingest ${name} --help)`);
   }
-  for (const command of [redriveCommand(), uploadsCommand(), backfillCommand(), reprocessCommand()]) {
+  for (const command of [
+    redriveCommand(),
+    uploadsCommand(),
+    backfillCommand(),
+    reprocessCommand(),
+    consoleCommand(),
+  ]) {
     program.addCommand(command);
   }
   // Every command exits through one place: usage errors 2, failures 1.

@@ -1,11 +1,14 @@
 import {
   type CloudWatchClient,
+  DescribeAlarmsCommand,
   GetMetricDataCommand,
+  type MetricAlarm,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
-import type { SeriesSpec } from '../dashboard-definition.js';
+import type { AlarmSpec, SeriesSpec } from '../dashboard-definition.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../metric-names.js';
 import type { ToolTarget } from '../tools/target.js';
+import type { EvaluatedAlarm } from './alarm-state.js';
 import type { MetricsSource } from './metrics-source.js';
 
 const queueName = (url: string) => url.split('/').pop() ?? '';
@@ -89,6 +92,38 @@ export class CloudWatchMetrics implements MetricsSource {
     const byQuery = await this.#fetch(queries, from, to);
     const values = [...byQuery.values()].flatMap((points) => [...points.values()]);
     return values.length === 0 ? undefined : values.reduce((sum, v) => sum + v, 0);
+  }
+
+  /**
+   * The stack's alarms as CloudWatch has them (state and threshold): their names start with the
+   * stack's name and hold the alarm's id (`ThrottledWrites` has one per table: any in ALARM counts).
+   */
+  async alarmStates(specs: readonly AlarmSpec[]): Promise<EvaluatedAlarm[]> {
+    const found: MetricAlarm[] = [];
+    let token: string | undefined;
+    do {
+      const answer = await this.cloudWatch.send(
+        new DescribeAlarmsCommand({
+          AlarmNamePrefix: `${this.target.label}-`,
+          AlarmTypes: ['MetricAlarm'],
+          ...(token && { NextToken: token }),
+        }),
+      );
+      found.push(...(answer.MetricAlarms ?? []));
+      token = answer.NextToken;
+    } while (token);
+    return specs.map((spec) => {
+      const mine = found.filter((alarm) => (alarm.AlarmName ?? '').includes(spec.name));
+      const firing = mine.find((alarm) => alarm.StateValue === 'ALARM');
+      return {
+        name: spec.name,
+        state: firing ? 'ALARM' : 'OK',
+        threshold: mine[0]?.Threshold ?? spec.threshold,
+        periodSeconds: mine[0]?.Period ?? spec.periodSeconds,
+        description:
+          mine.length === 0 ? `${spec.description} (no such alarm found in CloudWatch)` : spec.description,
+      };
+    });
   }
 
   /** Every query's datapoints by timestamp (ms), following NextToken. */

@@ -49,6 +49,8 @@ export interface MetricsSource {
   ): Promise<({ timestamps: number[]; values: (number | null)[] } | string)[]>;
   /** The statistic of a series over [from, to); undefined for no data. */
   statistic(series: Omit<SeriesSpec, 'label'>, from: number, to: number): Promise<number | undefined>;
+  /** The alarms' states as the stack's own alarms have them (a deployed stack); else they are evaluated here. */
+  alarmStates?(specs: readonly AlarmSpec[]): Promise<EvaluatedAlarm[]>;
 }
 
 /** How the dashboard and alarms are read. */
@@ -92,12 +94,15 @@ export async function readDashboard(
   );
   const now = range.to;
   const scale = options.alarmPeriodScale ?? 1;
-  const alarms = await Promise.all(
-    alarmSpecs(options.thresholds).map(async (spec: AlarmSpec) => {
-      const value = await source.statistic(spec.series, now - spec.periodSeconds * 1000 * scale, now);
-      return evaluateAlarm(spec, value);
-    }),
-  );
+  const specs = alarmSpecs(options.thresholds);
+  const alarms = source.alarmStates
+    ? await source.alarmStates(specs)
+    : await Promise.all(
+        specs.map(async (spec: AlarmSpec) => {
+          const value = await source.statistic(spec.series, now - spec.periodSeconds * 1000 * scale, now);
+          return evaluateAlarm(spec, value);
+        }),
+      );
   const totals: Record<string, number> = {};
   await Promise.all(
     COUNT_METRICS.map(async (metric) => {

@@ -3,6 +3,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { BlockPublicAccess, Bucket } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUT } from '../../infra/output-names.js';
+import { alarmSpecs, DASHBOARD_GRAPHS } from '../../src/dashboard-definition.js';
 import { actionsOf, buildStack, iamStatements, templateOf } from './synth.js';
 
 let template: Template;
@@ -333,6 +334,22 @@ describe('alarms and dashboard', () => {
     ]) {
       expect(body).toContain(needle);
     }
+  });
+
+  it('draws the graphs and raises the alarms of the definition the console shares, in its order', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    if (!dashboard) throw new Error('no dashboard');
+    const parts = (dashboard.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    const body = parts.map((part) => (typeof part === 'string' ? part : '"REF"')).join('');
+    const titles = [...body.matchAll(/"title":"([^"]+)"/g)].map((match) => match[1]);
+    expect(titles).toEqual(['Alarms', ...DASHBOARD_GRAPHS.map((graph) => graph.title)]);
+    for (const graph of DASHBOARD_GRAPHS) {
+      for (const series of [...graph.left, ...graph.right]) expect(body).toContain(`"${series.metric}"`);
+    }
+    const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+    for (const spec of alarmSpecs()) expect(alarms.some((id) => id.includes(spec.name))).toBe(true);
+    // One per alarm, and the table alarm once per table (the upload log and the idempotency table).
+    expect(alarms).toHaveLength(alarmSpecs().length + 1);
   });
 });
 

@@ -39,14 +39,20 @@ describe('npm start', () => {
     });
     const { stackFile } = start;
     const description = JSON.parse(readFileSync(stackFile, 'utf8')) as StackDescription;
-    const ports = [description.endpoints.s3, description.endpoints.dynamodb].map((url) =>
+    const consoleUrl = description.endpoints.console ?? '';
+    const ports = [description.endpoints.s3, description.endpoints.dynamodb, consoleUrl].map((url) =>
       Number(new URL(url).port),
     );
+    // The console it serves, and says where.
+    const page = await fetch(consoleUrl);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>s3-ingest console</title>');
     const code = await start.interrupt();
     const output = start.output();
     // Assess
     expect(output).toContain('s3-ingest local stack is ready');
     expect(output).toContain('aws --endpoint-url http://127.0.0.1:');
+    expect(output).toContain(`Console: ${consoleUrl}`);
     expect(output).toMatch(/upload REJECTED \(extension \.exe is blocked\)/);
     expect(output).toContain('[demo] done: ingested 2, duplicates 1, rejected 1');
     expect(description).toMatchObject({

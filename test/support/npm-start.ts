@@ -29,7 +29,7 @@ export function spawnNpmStart(
   let output = '';
   const child = spawn(
     process.execPath,
-    ['bin/s3-ingest.js', 'start', '--s3-port', '0', '--dynamodb-port', '0', ...args],
+    ['bin/s3-ingest.js', 'start', '--s3-port', '0', '--dynamodb-port', '0', '--console-port', '0', ...args],
     {
       env: { ...process.env, LOCAL_STATE_DIR: stateDir, NODE_NO_WARNINGS: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
