@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: CPU time per record through the real handler with in-memory S3 and DynamoDB
  * (aws-sdk-client-mock fakes; no network), the minified Lambda bundle's size, and its cold import
- * time. Prints a table; numbers go in the README, never into test assertions.
+ * time, and the console's page weight. Prints a table; numbers go in the README, never into test assertions.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -19,12 +19,13 @@ import {
 import { S3ObjectStore } from '../src/adapters/object-store.js';
 import { DynamoDbUploadLog } from '../src/adapters/upload-log.js';
 import { loadConfig } from '../src/config.js';
+import { consolePageWeight } from '../src/console/page-weight.js';
 import { IngestMetrics, logger } from '../src/observability.js';
 import { createWorkerHandler } from '../src/worker/create-handler.js';
 import { lambdaContext, s3Notification, s3Record, sqsEvent, sqsRecord } from '../test/support/factories.js';
 import { InMemoryAws } from '../test/support/in-memory-aws.js';
 
-const TARGETS = { cpuMsPerRecord: 0.2, bundleKb: 600, importMs: 150 };
+const TARGETS = { cpuMsPerRecord: 0.2, bundleKb: 600, importMs: 150, consoleKb: 150 };
 process.env.AWS_LAMBDA_FUNCTION_NAME ??= 's3-ingest-bench';
 logger.setLogLevel('ERROR');
 
@@ -168,6 +169,15 @@ rows.push([
   '  its cold import incl. the SDK, median of 5',
   `${coldImportMs(runtimeSdk.file).toFixed(1)} ms`,
   'not deployed',
+]);
+const weight = await consolePageWeight();
+rows.push([
+  'Console first load: JavaScript and CSS, gzipped',
+  `${(weight.scriptAndStyleGzipBytes / 1024).toFixed(1)} KB (${weight.files
+    .filter((file) => file.path !== '/')
+    .map((file) => `${file.path} ${(file.gzipBytes / 1024).toFixed(1)}`)
+    .join(', ')})`,
+  `<= ${TARGETS.consoleKb} KB`,
 ]);
 
 const width = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];

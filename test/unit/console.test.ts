@@ -6,7 +6,8 @@ import { CloudWatchMetrics, cloudWatchMetrics } from '../../src/console/aws-metr
 import { recordEmf } from '../../src/console/local-metrics.js';
 import { MetricStore, statisticOf } from '../../src/console/metric-store.js';
 import { type MetricsSource, readDashboard } from '../../src/console/metrics-source.js';
-import { refusal } from '../../src/console/server.js';
+import { assetsThePageLoads, consolePageWeight } from '../../src/console/page-weight.js';
+import { PAGE_ASSETS, refusal } from '../../src/console/server.js';
 import { alarmSpecs, DASHBOARD_GRAPHS } from '../../src/dashboard-definition.js';
 import type { ToolTarget } from '../../src/tools/target.js';
 
@@ -189,5 +190,15 @@ describe('a deployed stack through CloudWatch', () => {
     expect(cloudWatch.commandCalls(DescribeAlarmsCommand)[0]?.args[0].input).toMatchObject({
       AlarmNamePrefix: 'team-a-ingest-',
     });
+  });
+});
+
+describe("the console's page weight (npm run bench)", () => {
+  it('weighs every script and stylesheet the page loads, which are all the console serves', async () => {
+    const loaded = await assetsThePageLoads();
+    expect([...loaded].sort()).toEqual(Object.keys(PAGE_ASSETS).sort());
+    const weight = await consolePageWeight();
+    expect(weight.files.map((file) => file.path)).toEqual(['/', ...loaded]);
+    for (const file of weight.files) expect(file.gzipBytes).toBeLessThan(file.bytes);
   });
 });
