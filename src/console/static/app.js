@@ -252,7 +252,7 @@ function drawGraph(graph) {
 }
 
 async function loadDashboard() {
-  const data = await getJson('/api/dashboard?minutes=60');
+  const data = await getJson(`/api/dashboard?minutes=${$('#dashboard-range').value}`);
   $('#alarms').replaceChildren(
     ...data.alarms.map((alarm) => {
       const value = alarm.value === undefined ? 'no data' : Number(alarm.value.toFixed(2));
@@ -337,6 +337,7 @@ async function start() {
     void loadUploads();
   });
   wireDlq();
+  $('#dashboard-range').addEventListener('change', () => void loadDashboard());
   window.addEventListener('hashchange', () => show(location.hash.slice(1)));
   show(location.hash.slice(1));
   // New rows, messages and datapoints appear without a reload. The DLQ is not polled: a peek
