@@ -47,7 +47,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-describe('s3-ingest', () => {
+// Each test runs the binary several times (a couple of seconds each through tsx, more while another
+// test file runs beside this one): a bound of two minutes, not the default 30 s.
+describe('s3-ingest', { timeout: 120_000 }, () => {
   it('prints help at every level', async () => {
     for (const args of [
       ['--help'],
