@@ -28,6 +28,11 @@ export interface PollerOptions {
    */
   readonly reportBatchItemFailures?: boolean;
   readonly region?: string;
+  /**
+   * The queue's visibility timeout: a batch acknowledged later than this after its first receive
+   * may have been received, and handled, a second time; the poller warns. @default none (no check)
+   */
+  readonly visibilityTimeoutMs?: number;
   /** Told of each invocation when it ends (the console's Lambda metrics). */
   readonly onInvocation?: (invocation: InvocationReport) => void;
 }
@@ -48,6 +53,8 @@ export interface PollerStats {
   recordsDeleted: number;
   recordsFailed: number;
   invocationErrors: number;
+  /** Batches acknowledged after their visibility timeout (their messages may have been handled twice). */
+  batchesPastVisibility: number;
 }
 
 /** A Lambda SQS handler that reports partial batch failures. */
@@ -71,13 +78,15 @@ export class EventSourcePoller {
     recordsDeleted: 0,
     recordsFailed: 0,
     invocationErrors: 0,
+    batchesPastVisibility: 0,
   };
-  readonly #options: Required<Omit<PollerOptions, 'region' | 'onInvocation'>> &
-    Pick<PollerOptions, 'onInvocation'> & { region: string };
+  readonly #options: Required<Omit<PollerOptions, 'region' | 'onInvocation' | 'visibilityTimeoutMs'>> &
+    Pick<PollerOptions, 'onInvocation' | 'visibilityTimeoutMs'> & { region: string };
   readonly #abort = new AbortController();
   readonly #slots: InvocationSlots;
   readonly #running = new Set<Promise<void>>();
   #loop: Promise<void> = Promise.resolve();
+  #firstReceivedAt = 0;
 
   constructor(options: PollerOptions) {
     this.#options = {
@@ -122,7 +131,7 @@ export class EventSourcePoller {
         this.#slots.release();
         continue;
       }
-      const invocation = this.#invoke(messages)
+      const invocation = this.#invoke(messages, this.#firstReceivedAt)
         .catch((error: unknown) => logger.error('local poller could not finish a batch', { error }))
         .finally(() => {
           this.#running.delete(invocation);
@@ -155,6 +164,8 @@ export class EventSourcePoller {
     const { batchSize, batchingWindowMs } = this.#options;
     const firstAsked = Math.min(10, batchSize);
     const batch = await this.#receive(firstAsked, 1);
+    // The batch's visibility timeout runs from here (one receive loop: a field is enough).
+    this.#firstReceivedAt = Date.now();
     const deadline = Date.now() + batchingWindowMs;
     let lastFull = batch.length === firstAsked;
     while (batch.length > 0 && batch.length < batchSize && !this.#abort.signal.aborted) {
@@ -169,7 +180,7 @@ export class EventSourcePoller {
     return batch;
   }
 
-  async #invoke(messages: Message[]): Promise<void> {
+  async #invoke(messages: Message[], receivedAt: number): Promise<void> {
     const records = messages.map((message) => this.#toRecord(message));
     this.stats.invocations += 1;
     this.stats.recordsReceived += records.length;
@@ -196,6 +207,21 @@ export class EventSourcePoller {
     });
     this.stats.recordsFailed += failed.size;
     const done = messages.filter((message) => !failed.has(message.MessageId ?? ''));
+    const heldMs = Date.now() - receivedAt;
+    const visibility = this.#options.visibilityTimeoutMs;
+    if (visibility !== undefined && heldMs > visibility && done.length > 0) {
+      // As on AWS: the messages were visible again before this delete, so another receive may have
+      // handled them too (and counted them). The stack's 6x visibility rule exists to prevent this.
+      this.stats.batchesPastVisibility += 1;
+      logger.warn(
+        'a batch was acknowledged after its visibility timeout: its messages may be handled twice',
+        {
+          heldMs: Math.round(heldMs),
+          visibilityTimeoutMs: visibility,
+          messages: done.length,
+        },
+      );
+    }
     for (let i = 0; i < done.length; i += 10) {
       const chunk = done.slice(i, i + 10);
       await this.#options.sqs.send(

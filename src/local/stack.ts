@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
 import { S3ObjectStore } from '../adapters/object-store.js';
 import { DynamoDbUploadLog } from '../adapters/upload-log.js';
@@ -220,14 +220,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const app = buildApp({ logger: false, defaultRegion: region });
     const watchedBuckets = new Set([names.uploadsBucket]);
     let sinkQueueUrl = '';
-    let sqsForSink: SQSClient | undefined;
     const bridge = installS3NotificationBridge(app, {
       region,
       watchedBuckets,
       sequencers: new SequencerClock(),
       sink: async (body) => {
+        // S3 delivers its notifications inside AWS: here inside this process, no socket and no SDK
+        // client (the same SQS JSON request, answered by the emulator's router).
         const send = async (message: string) => {
-          await sqsForSink?.send(new SendMessageCommand({ QueueUrl: sinkQueueUrl, MessageBody: message }));
+          const answer = await app.inject({
+            method: 'POST',
+            url: '/',
+            headers: {
+              'content-type': 'application/x-amz-json-1.0',
+              'x-amz-target': 'AmazonSQS.SendMessage',
+            },
+            payload: JSON.stringify({ QueueUrl: sinkQueueUrl, MessageBody: message }),
+          });
+          if (answer.statusCode >= 300)
+            throw new Error(`SendMessage of a notification failed: ${answer.body}`);
         };
         await (options.notificationTap ? options.notificationTap(body, send) : send(body));
       },
@@ -270,7 +281,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     });
     sinkQueueUrl = queues.ingest.url;
-    sqsForSink = clients.sqs;
     const { ttl } = await createTables(clients.dynamodb, names);
 
     const workerEnv: Record<string, string> = lambdaSettings
@@ -385,6 +395,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         reportBatchItemFailures: lambdaSettings.eventSource.reportBatchItemFailures,
         ...eventSource,
         onInvocation: (report) => activity.invocations.emit(report),
+        visibilityTimeoutMs: visibilityTimeoutSeconds * 1000,
       });
       poller.start();
       const running = poller;

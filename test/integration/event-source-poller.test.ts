@@ -116,4 +116,38 @@ describe('local event source poller (against the local SQS)', () => {
     expect(made).toBeLessThan(2 * messages);
     sqs.destroy();
   });
+
+  it('warns when a batch is acknowledged after its visibility timeout, as its messages were handled twice', async () => {
+    // Prepare: a 1 s visibility timeout and a first invocation that takes 2.5 s.
+    const { sqs } = countedSqs();
+    const { ingest: queue } = await createQueues(
+      stack.clients.sqs,
+      { ...DEFAULT_RESOURCE_NAMES, ingestQueue: 'poller-visibility', dlq: 'poller-visibility-dlq' },
+      { visibilityTimeoutSeconds: 1, maxReceiveCount: 5 },
+    );
+    const handledBodies: string[] = [];
+    let invocations = 0;
+    const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      invocations += 1;
+      if (invocations === 1) await new Promise((resolve) => setTimeout(resolve, 2_500));
+      handledBodies.push(...event.Records.map((record) => record.body));
+      return { batchItemFailures: [] };
+    };
+    const poller = new EventSourcePoller({
+      sqs,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      handler,
+      concurrency: 2,
+      visibilityTimeoutMs: 1_000,
+    });
+    await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'slow' }));
+    // Act
+    poller.start();
+    await waitFor('the slow batch to be acknowledged', () => poller.stats.batchesPastVisibility === 1, bound);
+    await poller.stop();
+    // Assess: the message came back while the first invocation still held it, and was handled twice.
+    expect(handledBodies).toEqual(['slow', 'slow']);
+    expect(poller.stats.batchesPastVisibility).toBe(1);
+  });
 });
