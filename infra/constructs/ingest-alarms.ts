@@ -1,11 +1,5 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IMetric,
-  Metric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -15,7 +9,7 @@ import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type AlarmThresholds, alarmSpecs } from '../../src/dashboard-definition.js';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../src/metric-names.js';
+import { seriesMetrics } from './series-metrics.js';
 
 export type { AlarmThresholds } from '../../src/dashboard-definition.js';
 
@@ -30,18 +24,7 @@ export interface IngestAlarmsProps {
   readonly alarmEmail?: string;
 }
 
-const FIVE_MINUTES = Duration.minutes(5);
-
-/** One of the worker's EMF metrics. */
-export function workerMetric(name: string, statistic = 'Sum'): Metric {
-  return new Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName: name,
-    dimensionsMap: { service: SERVICE_NAME },
-    statistic,
-    period: FIVE_MINUTES,
-  });
-}
+export { workerMetric } from './series-metrics.js';
 
 /**
  * Every alarm on-call needs, all sending to one SNS topic (encrypted with a key CloudWatch may
@@ -113,38 +96,17 @@ export class IngestAlarms extends Construct {
       alarm.addOkAction(new SnsAction(this.topic));
       this.alarms.push(alarm);
     };
-    // The alarms of the shared definition (the console evaluates the same ones).
+    // The alarms of the shared definition (the console evaluates the same ones); a table alarm is one per table.
     for (const spec of alarmSpecs(t)) {
-      const options = { period: Duration.seconds(spec.periodSeconds), statistic: spec.series.statistic };
-      const { metric } = spec.series;
-      switch (spec.series.source) {
-        case 'worker':
-          add(
-            spec.name,
-            workerMetric(metric, spec.series.statistic).with(options),
-            spec.threshold,
-            spec.description,
-          );
-          break;
-        case 'queue':
-          add(spec.name, props.queue.metric(metric, options), spec.threshold, spec.description);
-          break;
-        case 'dlq':
-          add(spec.name, props.deadLetterQueue.metric(metric, options), spec.threshold, spec.description);
-          break;
-        case 'function':
-          add(spec.name, props.worker.metric(metric, options), spec.threshold, spec.description);
-          break;
-        case 'table':
-          for (const table of props.tables) {
-            add(
-              `${spec.name}${table.node.id}`,
-              table.metric(metric, options),
-              spec.threshold,
-              spec.description.replace('the table', `the ${table.node.id} table`),
-            );
-          }
-          break;
+      for (const { metric, table } of seriesMetrics(spec.series, props, {
+        period: Duration.seconds(spec.periodSeconds),
+      })) {
+        add(
+          table ? `${spec.name}${table}` : spec.name,
+          metric,
+          spec.threshold,
+          table ? spec.description.replace('the table', `the ${table} table`) : spec.description,
+        );
       }
     }
   }

@@ -12,7 +12,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DASHBOARD_GRAPHS, GRAPH_PERIOD_SECONDS, type SeriesSpec } from '../../src/dashboard-definition.js';
-import { workerMetric } from './ingest-alarms.js';
+import { seriesMetrics } from './series-metrics.js';
 
 /** Props of {@link IngestDashboard}. */
 export interface IngestDashboardProps {
@@ -31,25 +31,8 @@ export class IngestDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestDashboardProps) {
     super(scope, id);
-    const metrics = (series: SeriesSpec): IMetric[] => {
-      const options = { period: MINUTE, statistic: series.statistic, label: series.label };
-      switch (series.source) {
-        case 'worker':
-          return [
-            workerMetric(series.metric, series.statistic).with({ period: MINUTE, label: series.label }),
-          ];
-        case 'queue':
-          return [props.queue.metric(series.metric, options)];
-        case 'dlq':
-          return [props.deadLetterQueue.metric(series.metric, options)];
-        case 'function':
-          return [props.worker.metric(series.metric, options)];
-        case 'table':
-          return props.tables.map((table) =>
-            table.metric(series.metric, { ...options, label: `${table.node.id} ${series.label}` }),
-          );
-      }
-    };
+    const metrics = (series: SeriesSpec): IMetric[] =>
+      seriesMetrics(series, props, { period: MINUTE, label: series.label }).map(({ metric }) => metric);
     const graphs = DASHBOARD_GRAPHS.map(
       (graph) =>
         new GraphWidget({

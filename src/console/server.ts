@@ -13,7 +13,7 @@ import {
   queueDepth,
 } from '../tools/dlq-operations.js';
 import { renderCsv } from '../tools/format.js';
-import type { ToolClients, ToolTarget } from '../tools/target.js';
+import { requireWatchedBucket, type ToolClients, type ToolTarget } from '../tools/target.js';
 import { isUsageError, ToolError } from '../tools/tool-error.js';
 import { UPLOAD_COLUMNS, UploadQueries } from '../tools/upload-queries.js';
 import { type DashboardOptions, type MetricsSource, readDashboard } from './metrics-source.js';
@@ -154,7 +154,7 @@ export async function startConsole(options: ConsoleOptions, port: number): Promi
   const uploadsQuery = (request: FastifyRequest) => {
     const q = request.query as Record<string, string | undefined>;
     const bucket = q.bucket ?? target.watchedBuckets[0] ?? '';
-    if (!target.watchedBuckets.includes(bucket)) throw new ToolError(`bucket ${bucket} is not watched`);
+    requireWatchedBucket(target, bucket);
     const to = q.to ? new Date(q.to) : new Date();
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);
     if (Number.isNaN(to.getTime()) || Number.isNaN(from.getTime()))
@@ -184,7 +184,7 @@ export async function startConsole(options: ConsoleOptions, port: number): Promi
   });
   app.get('/api/object', async (request) => {
     const { bucket = '', key = '' } = request.query as { bucket?: string; key?: string };
-    if (!target.watchedBuckets.includes(bucket)) throw new ToolError(`bucket ${bucket} is not watched`);
+    requireWatchedBucket(target, bucket);
     const { uploads, state } = await queries.byObject(bucket, key);
     return { uploads, state: state ?? null, copyDestinationBucket: target.copyDestinationBucket ?? null };
   });

@@ -1,21 +1,11 @@
 import type { BackfillProgress } from './backfill.js';
+import { formatAge } from './format.js';
 
 /** How far a backfill is, when it can tell: a share of the work (0..1). */
 export function shareDone(progress: Readonly<BackfillProgress>): number | undefined {
   if (progress.bytesTotal === undefined || progress.bytesRead === undefined || progress.bytesTotal <= 0)
     return undefined;
   return Math.min(1, progress.bytesRead / progress.bytesTotal);
-}
-
-/** `1h 02m`, `3m 05s`, `42s`. */
-export function formatDuration(seconds: number): string {
-  const whole = Math.max(0, Math.round(seconds));
-  const h = Math.floor(whole / 3600);
-  const m = Math.floor((whole % 3600) / 60);
-  const s = whole % 60;
-  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
-  if (m > 0) return `${m}m ${String(s).padStart(2, '0')}s`;
-  return `${s}s`;
 }
 
 /**
@@ -41,9 +31,7 @@ export function describeBackfillProgress(
     const gained = share - startShare;
     const eta = gained > 0 ? ((1 - share) * seconds) / gained : undefined;
     parts.push(`${Math.floor(share * 100)}% done`);
-    parts.push(
-      share >= 1 ? 'finishing' : eta === undefined ? 'ETA unknown yet' : `ETA ${formatDuration(eta)}`,
-    );
+    parts.push(share >= 1 ? 'finishing' : eta === undefined ? 'ETA unknown yet' : `ETA ${formatAge(eta)}`);
   }
   return parts.join(', ');
 }
