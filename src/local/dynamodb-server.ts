@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
@@ -18,6 +19,8 @@ export interface LocalDynamoDb {
   readonly backend: DynamoDbBackend;
   readonly endpoint: string;
   readonly port: number;
+  /** The server's request listener, when it runs in this process: requests can skip the socket. */
+  readonly dispatch?: (req: IncomingMessage, res: ServerResponse) => void;
   stop(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ export async function startDynalite(port: number): Promise<LocalDynamoDb> {
   return {
     backend: 'dynalite',
     endpoint: `http://127.0.0.1:${actualPort}`,
+    dispatch: server.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void,
     port: actualPort,
     stop: () =>
       new Promise<void>((resolve, reject) => {

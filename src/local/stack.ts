@@ -305,7 +305,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let environments: ExecutionEnvironments | undefined;
     let runtime: RuntimeDescription | undefined;
     if (lambdaSettings) {
-      const door = await AwsFrontDoor.start({ s3: address, dynamodb: dynamo.endpoint }, region);
+      // The services in this process get the front door's requests without a second trip through a
+      // socket (their request listeners are called as their servers would call them).
+      const door = await AwsFrontDoor.start(
+        { s3: (req, res) => app.routing(req, res), dynamodb: dynamo.dispatch ?? dynamo.endpoint },
+        region,
+      );
       frontDoor = door;
       cleanups.push(() => door.close());
       // The poller's (and the source runtime's) clients, through the front door like the bundle's.

@@ -2,11 +2,13 @@ import {
   Agent,
   createServer,
   type IncomingMessage,
+  type OutgoingHttpHeaders,
   request,
   type Server,
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type DispatchFunc, type InjectOptions, inject } from 'light-my-request';
 
 /** The account local ARNs are made in (what fauxqs uses in queue ARNs). */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -29,6 +31,9 @@ export interface AwsRequest {
    */
   readonly whenMissing?: Permission;
 }
+
+/** Where the front door forwards a service's requests: its URL, or its request listener in this process. */
+export type Upstream = string | DispatchFunc;
 
 /** Faults the front door answers instead of the service, as AWS sometimes does. */
 export interface FaultSettings {
@@ -211,9 +216,9 @@ export class AwsFrontDoor {
 
   /**
    * Listens on 127.0.0.1 (a free port) in front of `upstream.s3` (S3 and SQS, fauxqs) and
-   * `upstream.dynamodb`.
+   * `upstream.dynamodb`, each a URL or, for a service in this process, its request listener.
    */
-  static async start(upstream: { s3: string; dynamodb: string }, region: string): Promise<AwsFrontDoor> {
+  static async start(upstream: { s3: Upstream; dynamodb: Upstream }, region: string): Promise<AwsFrontDoor> {
     let door: AwsFrontDoor | undefined;
     const server = createServer((req, res) => {
       door?.handle(req, res, upstream, region).catch((error: unknown) => {
@@ -249,7 +254,7 @@ export class AwsFrontDoor {
   private async handle(
     req: IncomingMessage,
     res: ServerResponse,
-    upstream: { s3: string; dynamodb: string },
+    upstream: { s3: Upstream; dynamodb: Upstream },
     region: string,
   ): Promise<void> {
     const chunks: Buffer[] = [];
@@ -262,7 +267,7 @@ export class AwsFrontDoor {
         : describeS3Request(req.method ?? 'GET', req.url ?? '/', req.headers);
     if (described) this.record(described);
     if (described && this.injectFault(described, req, res)) return;
-    const base = new URL(described?.service === 'DynamoDB' ? upstream.dynamodb : upstream.s3);
+    const base = described?.service === 'DynamoDB' ? upstream.dynamodb : upstream.s3;
     const answer = await this.forward(base, req.method ?? 'GET', req.url ?? '/', req.headers, body);
     if (answer.status === 404 && described?.whenMissing)
       this.record({ ...described, permissions: [described.whenMissing] }, false);
@@ -280,14 +285,28 @@ export class AwsFrontDoor {
     res.end(completed);
   }
 
-  /** Sends a request upstream and reads the whole answer (the worker's requests and answers are small). */
-  private forward(
-    base: URL,
+  /**
+   * Sends a request upstream and reads the whole answer (the worker's requests and answers are
+   * small). A service in this process gets it through its request listener, with no socket: the
+   * same request and answer, without a second HTTP round trip on the event loop they share.
+   */
+  private async forward(
+    upstream: Upstream,
     method: string,
     path: string,
     headers: IncomingMessage['headers'],
     body: Buffer,
-  ): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+  ): Promise<{ status: number; headers: OutgoingHttpHeaders; body: Buffer }> {
+    if (typeof upstream !== 'string') {
+      const answer = await inject(upstream, {
+        method: method as InjectOptions['method'],
+        url: path,
+        headers,
+        payload: body,
+      });
+      return { status: answer.statusCode, headers: answer.headers, body: answer.rawPayload };
+    }
+    const base = new URL(upstream);
     return new Promise((resolve, reject) => {
       const forwarded = request(
         {
@@ -324,7 +343,7 @@ export class AwsFrontDoor {
    * the failure as AWS would. @returns the completed answer, or undefined to pass it on as it is
    */
   private async withExistingItem(
-    base: URL,
+    base: Upstream,
     headers: IncomingMessage['headers'],
     requestBody: Buffer,
     answerBody: Buffer,
