@@ -39,7 +39,9 @@ Target:
   --node V                embedded bundle runtime: Node.js of its environments, current (default),
                           22 (the Lambda's, installed by npm ci) or a path
   --batch-size N          embedded worker: records per batch (default 10)
-  --worker-concurrency N  embedded worker: concurrent invocations (default 8)
+  --worker-concurrency N  embedded worker: concurrent invocations (default 8); with the bundle
+                          runtime each holds an execution environment (a process), and more of
+                          them than cores costs more CPU than it gains (README: runtimes side by side)
   --visibility-timeout S  embedded ingest queue's visibility timeout (default 10); poison messages
                           reach the DLQ after the template's
                           maxReceiveCount (5) of them
