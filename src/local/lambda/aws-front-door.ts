@@ -267,13 +267,13 @@ export class AwsFrontDoor {
         : describeS3Request(req.method ?? 'GET', req.url ?? '/', req.headers);
     if (described) this.record(described);
     if (described && this.injectFault(described, req, res)) return;
-    const base = described?.service === 'DynamoDB' ? upstream.dynamodb : upstream.s3;
-    const answer = await this.forward(base, req.method ?? 'GET', req.url ?? '/', req.headers, body);
+    const service = described?.service === 'DynamoDB' ? upstream.dynamodb : upstream.s3;
+    const answer = await this.forward(service, req.method ?? 'GET', req.url ?? '/', req.headers, body);
     if (answer.status === 404 && described?.whenMissing)
       this.record({ ...described, permissions: [described.whenMissing] }, false);
     const completed =
       described?.service === 'DynamoDB' && described.operation === 'PutItem' && answer.status === 400
-        ? await this.withExistingItem(base, req.headers, body, answer.body)
+        ? await this.withExistingItem(service, req.headers, body, answer.body)
         : undefined;
     if (!completed) {
       res.writeHead(answer.status, answer.headers);
@@ -343,7 +343,7 @@ export class AwsFrontDoor {
    * the failure as AWS would. @returns the completed answer, or undefined to pass it on as it is
    */
   private async withExistingItem(
-    base: Upstream,
+    service: Upstream,
     headers: IncomingMessage['headers'],
     requestBody: Buffer,
     answerBody: Buffer,
@@ -358,7 +358,7 @@ export class AwsFrontDoor {
     if (!failure.__type?.endsWith('ConditionalCheckFailedException') || failure.Item) return undefined;
     const call = async (operation: string, input: object) => {
       const answer = await this.forward(
-        base,
+        service,
         'POST',
         '/',
         {
