@@ -1,6 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SeriesSpec } from '../dashboard-definition.js';
-import { isEmfLine } from '../local/emf-totals.js';
+import type { EmfDocument } from '../local/emf-totals.js';
 import type { StackActivity } from '../local/stack-activity.js';
 import { ingestOldestAge, queueDepth } from '../tools/dlq-operations.js';
 import type { ToolTarget } from '../tools/target.js';
@@ -24,14 +24,7 @@ const NOT_LOCAL_METRICS: Record<string, string> = {
 };
 
 /** Adds one EMF document's metrics to the store, at its own timestamp. */
-export function recordEmf(store: MetricStore, line: string): void {
-  if (!isEmfLine(line)) return;
-  let document: Record<string, unknown> & { _aws?: { Timestamp?: number; CloudWatchMetrics?: unknown[] } };
-  try {
-    document = JSON.parse(line) as typeof document;
-  } catch {
-    return;
-  }
+export function recordEmf(store: MetricStore, document: EmfDocument): void {
   const at = typeof document._aws?.Timestamp === 'number' ? document._aws.Timestamp : Date.now();
   const directives = (document._aws?.CloudWatchMetrics ?? []) as { Metrics?: { Name?: string }[] }[];
   for (const directive of directives) {
@@ -55,7 +48,7 @@ export class LocalMetrics implements MetricsSource {
   readonly #timer: NodeJS.Timeout;
 
   constructor(activity: StackActivity, sqs: SQSClient, target: ToolTarget, sqsEndpoint: string) {
-    this.#stops.push(activity.emf.on((line) => recordEmf(this.store, line)));
+    this.#stops.push(activity.emf.on((document) => recordEmf(this.store, document)));
     this.#stops.push(
       activity.invocations.on((invocation) => {
         const at = Date.now();

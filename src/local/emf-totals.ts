@@ -5,15 +5,23 @@ import type { MetricTotals } from '../observability.js';
 export const isEmfLine = (line: string): boolean =>
   line.includes('"_aws"') && line.trimStart().startsWith('{');
 
-/** Adds one EMF document's count metrics to `totals`; a line that is not one adds nothing. */
-export function addEmfCounts(totals: Record<string, number>, line: string): void {
-  if (!isEmfLine(line)) return;
-  let document: Record<string, unknown>;
+/** One EMF document: metric values by name, and the `_aws` metadata that names them. */
+export type EmfDocument = Record<string, unknown> & {
+  readonly _aws?: { readonly Timestamp?: number; readonly CloudWatchMetrics?: unknown[] };
+};
+
+/** The EMF document a line holds, parsed once for every reader; undefined for any other line. */
+export function parseEmf(line: string): EmfDocument | undefined {
+  if (!isEmfLine(line)) return undefined;
   try {
-    document = JSON.parse(line) as Record<string, unknown>;
+    return JSON.parse(line) as EmfDocument;
   } catch {
-    return;
+    return undefined;
   }
+}
+
+/** Adds one EMF document's count metrics to `totals`. */
+export function addEmfCounts(totals: Record<string, number>, document: EmfDocument): void {
   for (const name of COUNT_METRICS) {
     const value = document[name];
     for (const v of Array.isArray(value) ? value : [value])
@@ -24,7 +32,10 @@ export function addEmfCounts(totals: Record<string, number>, line: string): void
 /** Sums the count metrics of EMF documents (one JSON document per line); other lines are ignored. */
 export function sumEmfCounts(lines: Iterable<string>): Record<string, number> {
   const totals: Record<string, number> = Object.fromEntries(COUNT_METRICS.map((name) => [name, 0]));
-  for (const line of lines) addEmfCounts(totals, line);
+  for (const line of lines) {
+    const document = parseEmf(line);
+    if (document) addEmfCounts(totals, document);
+  }
   return totals;
 }
 
@@ -35,9 +46,9 @@ export function sumEmfCounts(lines: Iterable<string>): Record<string, number> {
 export class EmfTotals {
   readonly #totals = sumEmfCounts([]);
 
-  /** Adds an EMF line's counts. */
-  add(line: string): void {
-    addEmfCounts(this.#totals, line);
+  /** Adds an EMF document's counts. */
+  add(document: EmfDocument): void {
+    addEmfCounts(this.#totals, document);
   }
 
   /** Totals so far. */

@@ -1,3 +1,4 @@
+import type { EmfDocument } from './emf-totals.js';
 import type { InvocationReport } from './event-source-poller.js';
 
 /** Subscribers to one kind of event; `on` returns the unsubscribe. */
@@ -16,8 +17,8 @@ class Listeners<T> {
 
 /** What the local stack's worker does, as it happens: its EMF lines, and its invocations. */
 export class StackActivity {
-  /** Every EMF document the worker emitted (one JSON line). */
-  readonly emf = new Listeners<string>();
+  /** Every EMF document the worker emitted, parsed once for every listener. */
+  readonly emf = new Listeners<EmfDocument>();
   /** Every invocation, when it ends. */
   readonly invocations = new Listeners<InvocationReport>();
 }

@@ -10,7 +10,7 @@ import { CONFIG_ENV, loadConfig, type WorkerConfig } from '../config.js';
 import { IngestMetrics, type MetricTotals } from '../observability.js';
 import { createWorkerHandler } from '../worker/create-handler.js';
 import { type DynamoDbBackend, type LocalDynamoDb, startDynamoDb } from './dynamodb-server.js';
-import { EmfTotals, isEmfLine } from './emf-totals.js';
+import { EmfTotals, isEmfLine, parseEmf } from './emf-totals.js';
 import { EventSourcePoller, type PollerHandler } from './event-source-poller.js';
 import { AwsFrontDoor } from './lambda/aws-front-door.js';
 import { buildWorkerBundle, type WorkerBundle, watchWorkerBundle } from './lambda/bundle.js';
@@ -296,8 +296,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const metrics = new EmfTotals();
     const activity = new StackActivity();
     const emitEmf = (line: string) => {
-      metrics.add(line);
-      activity.emf.emit(line);
+      const document = parseEmf(line);
+      if (document) {
+        metrics.add(document);
+        activity.emf.emit(document);
+      }
       options.metricsOutput?.(line);
     };
     let poller: EventSourcePoller | undefined;

@@ -9,6 +9,7 @@ import { type MetricsSource, readDashboard } from '../../src/console/metrics-sou
 import { assetsThePageLoads, consolePageWeight } from '../../src/console/page-weight.js';
 import { PAGE_ASSETS, refusal } from '../../src/console/server.js';
 import { alarmSpecs, DASHBOARD_GRAPHS } from '../../src/dashboard-definition.js';
+import { parseEmf } from '../../src/local/emf-totals.js';
 import type { ToolTarget } from '../../src/tools/target.js';
 
 const ORIGIN = 'http://127.0.0.1:4580';
@@ -85,9 +86,14 @@ describe('metrics as CloudWatch aggregates them', () => {
       ObjectsIngested: 4,
       IngestLatency: [100, 300],
     };
-    recordEmf(store, JSON.stringify(emf));
-    recordEmf(store, '{"level":"INFO","message":"not a metric"}');
-    recordEmf(store, '{"_aws": broken');
+    for (const line of [
+      JSON.stringify(emf),
+      '{"level":"INFO","message":"not a metric"}',
+      '{"_aws": broken',
+    ]) {
+      const document = parseEmf(line);
+      if (document) recordEmf(store, document);
+    }
     expect(store.statistic('worker', 'ObjectsIngested', 'Sum', 0, 2_000)).toBe(4);
     expect(store.statistic('worker', 'IngestLatency', 'Maximum', 0, 2_000)).toBe(300);
     expect(store.statistic('worker', 'IngestLatency', 'Sum', 1_001, 2_000)).toBeUndefined();
