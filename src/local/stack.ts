@@ -37,6 +37,7 @@ import {
   type NotificationSink,
   type S3NotificationBridge,
 } from './s3-bridge.js';
+import { installOrderedListing } from './s3-listing-order.js';
 import { StackActivity } from './stack-activity.js';
 
 /** How to start the local stack. Every field has a default fit for `npm start`. */
@@ -217,6 +218,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
   try {
+    // fauxqs lists in locale order and sorts the bucket on every call; S3 lists in binary order.
+    await installOrderedListing();
     const app = buildApp({ logger: false, defaultRegion: region });
     const watchedBuckets = new Set([names.uploadsBucket]);
     let sinkQueueUrl = '';
