@@ -19,6 +19,9 @@ export function decodeS3EventKey(encodedKey: string): string {
   }
 }
 
+/** A key of only the characters S3 leaves as they are in a notification. */
+const UNENCODED_KEY = /^[A-Za-z0-9\-_.*/]*$/;
+
 /**
  * Encodes an object key the way S3 does in event notifications (the inverse of
  * {@link decodeS3EventKey}): form encoding, but `/` left as it is.
@@ -28,6 +31,8 @@ export function decodeS3EventKey(encodedKey: string): string {
  * @example encodeS3EventKey('a dir/red flower+1.jpg') // 'a+dir/red+flower%2B1.jpg'
  */
 export function encodeS3EventKey(key: string): string {
+  // Most keys need nothing encoded: a backfill encodes one per object listed.
+  if (UNENCODED_KEY.test(key)) return key;
   return encodeURIComponent(key)
     .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
     .replace(/%20/g, '+')

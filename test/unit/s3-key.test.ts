@@ -27,5 +27,15 @@ describe('decodeS3EventKey', () => {
 
   it('encodes like S3: spaces as +, slashes kept, + and % escaped', () => {
     expect(encodeS3EventKey('a dir/b+c%d.txt')).toBe('a+dir/b%2Bc%25d.txt');
+    expect(encodeS3EventKey("it's(1)!~.txt")).toBe('it%27s%281%29%21%7E.txt');
+    expect(encodeS3EventKey('plain/Key-1_2.3*.txt')).toBe('plain/Key-1_2.3*.txt');
+  });
+
+  it('leaves only the characters S3 leaves as they are, whatever the key', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }), (key) => {
+        expect(encodeS3EventKey(key)).toMatch(/^[A-Za-z0-9\-_.*/+%]+$/);
+      }),
+    );
   });
 });
