@@ -1,16 +1,11 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  GetBucketVersioningCommand,
-  ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { forEachLimited } from '../concurrency.js';
-import { BACKFILL_SEQUENCER } from '../core/sequencer.js';
-import { buildS3Notification } from '../local/notification.js';
+import { backfillBodies } from './backfill-notification.js';
 import { inventorySource } from './inventory.js';
+import { listingOffThisThread, listingOnThisThread, type S3Listing } from './s3-listing.js';
 import { ToolError } from './tool-error.js';
 
 export { BACKFILL_SEQUENCER } from '../core/sequencer.js';
@@ -73,6 +68,11 @@ export interface BackfillOptions {
   readonly pageSize?: number;
   /** Read this S3 Inventory report (`s3://bucket/path/manifest.json`) instead of listing the bucket. */
   readonly inventory?: string;
+  /**
+   * List in a worker thread, so parsing the listing does not hold up sending (the CLI does).
+   * @default false: `s3` lists, on this thread
+   */
+  readonly listingThread?: boolean;
 }
 
 /** Where a backfill's objects come from, split into partitions that can be read in parallel and resumed. */
@@ -121,7 +121,6 @@ class Throttle {
  */
 export async function backfill(options: BackfillOptions): Promise<BackfillProgress> {
   const prefix = options.prefix ?? '';
-  const concurrency = options.concurrency ?? 8;
   const progress: BackfillProgress = {
     listed: 0,
     enqueued: 0,
@@ -131,11 +130,41 @@ export async function backfill(options: BackfillOptions): Promise<BackfillProgre
     listCalls: 0,
     sendCalls: 0,
   };
-  const source: ObjectSource = options.inventory
-    ? inventorySource(options.s3, options.inventory, options.bucket, progress, options.pageSize ?? 1000)
-    : await listingSource(options, prefix, progress);
-  // A checkpoint belongs to one source: the bucket and prefix listed, or the inventory read.
-  const sourceId = options.inventory ?? prefix;
+  if (options.inventory) {
+    const source = inventorySource(
+      options.s3,
+      options.inventory,
+      options.bucket,
+      progress,
+      options.pageSize ?? 1000,
+    );
+    return backfillFrom(source, options.inventory, options, progress);
+  }
+  const listing = options.listingThread ? listingOffThisThread(options.s3) : listingOnThisThread(options.s3);
+  try {
+    return await backfillFrom(
+      await listingSource(options, listing, prefix, progress),
+      prefix,
+      options,
+      progress,
+    );
+  } finally {
+    await listing.close();
+  }
+}
+
+/**
+ * Sends the notifications of every partition of `source`, checkpointing as partitions advance.
+ *
+ * @param sourceId - what a checkpoint belongs to: the prefix listed, or the inventory read
+ */
+async function backfillFrom(
+  source: ObjectSource,
+  sourceId: string,
+  options: BackfillOptions,
+  progress: BackfillProgress,
+): Promise<BackfillProgress> {
+  const concurrency = options.concurrency ?? 8;
   const saved = options.checkpoint?.resume
     ? await readCheckpoint(options.checkpoint.path, options.bucket, sourceId)
     : undefined;
@@ -148,6 +177,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillProgre
   progress.partitions = partitions.length;
   progress.partitionsDone = Object.values(state.partitions).filter((p) => p.done).length;
   const sends = new Throttle(concurrency, options.rate);
+  const bodies = backfillBodies(options.bucket, options.region);
   let lastSave = 0;
   const save = async (force = false) => {
     if (!options.checkpoint || options.dryRun || (!force && Date.now() - lastSave < 1000)) return;
@@ -169,7 +199,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillProgre
         batches.map((batch) =>
           sends.run(batch.length, async () => {
             if (!options.dryRun) {
-              await sendBatch(options, batch);
+              await sendBatch(options, bodies, batch);
               progress.sendCalls += 1;
             }
             progress.enqueued += batch.length;
@@ -220,15 +250,16 @@ export async function* prefetching<T>(source: AsyncIterable<T>): AsyncGenerator<
 /** The bucket's listing: `/` partitions under the prefix, ListObjectVersions' current versions when versioned. */
 async function listingSource(
   options: BackfillOptions,
+  listing: S3Listing,
   prefix: string,
   progress: BackfillProgress,
 ): Promise<ObjectSource> {
   const versioned = await isVersioned(options.s3, options.bucket);
   return {
-    partitions: () => partitionsOf(options.s3, options.bucket, prefix, progress),
+    partitions: () => partitionsOf(listing, options.bucket, prefix, progress),
     pages: (partition, after) =>
       listPages(
-        options.s3,
+        listing,
         options.bucket,
         partition,
         // The root partition holds the keys directly under the prefix; the others, one `/` prefix each.
@@ -250,7 +281,7 @@ async function isVersioned(s3: S3Client, bucket: string): Promise<boolean> {
  * and each `/` prefix below it. Listing partitions in parallel is what makes a large bucket fast.
  */
 async function partitionsOf(
-  s3: S3Client,
+  listing: S3Listing,
   bucket: string,
   prefix: string,
   progress: BackfillProgress,
@@ -258,14 +289,12 @@ async function partitionsOf(
   const found: string[] = [prefix];
   let token: string | undefined;
   do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Delimiter: '/',
-        ...(prefix && { Prefix: prefix }),
-        ...(token && { ContinuationToken: token }),
-      }),
-    );
+    const page = await listing.listObjectsV2({
+      Bucket: bucket,
+      Delimiter: '/',
+      ...(prefix && { Prefix: prefix }),
+      ...(token && { ContinuationToken: token }),
+    });
     progress.listCalls += 1;
     for (const common of page.CommonPrefixes ?? []) if (common.Prefix) found.push(common.Prefix);
     token = page.NextContinuationToken;
@@ -302,27 +331,25 @@ function listedObject(entry: {
 
 /** Pages of one partition's current objects, after `after` (a key), in key order. */
 async function* listPages(
-  s3: S3Client,
+  listing: S3Listing,
   bucket: string,
   partition: string,
-  listing: { readonly pageSize: number; readonly isRoot: boolean; readonly versioned: boolean },
+  shape: { readonly pageSize: number; readonly isRoot: boolean; readonly versioned: boolean },
   after: string | undefined,
   progress: BackfillProgress,
 ): AsyncGenerator<ListedPage> {
-  const delimiter = listing.isRoot ? { Delimiter: '/' } : {};
-  const versioned = listing.versioned;
+  const { pageSize, isRoot, versioned } = shape;
+  const delimiter = isRoot ? { Delimiter: '/' } : {};
   if (!versioned) {
     let token: string | undefined;
     do {
-      const page = await s3.send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          ...(partition && { Prefix: partition }),
-          ...delimiter,
-          MaxKeys: listing.pageSize,
-          ...(token ? { ContinuationToken: token } : after ? { StartAfter: after } : {}),
-        }),
-      );
+      const page = await listing.listObjectsV2({
+        Bucket: bucket,
+        ...(partition && { Prefix: partition }),
+        ...delimiter,
+        MaxKeys: pageSize,
+        ...(token ? { ContinuationToken: token } : after ? { StartAfter: after } : {}),
+      });
       progress.listCalls += 1;
       token = page.NextContinuationToken;
       const objects = (page.Contents ?? []).flatMap(listedObject);
@@ -334,16 +361,14 @@ async function* listPages(
   let versionMarker: string | undefined;
   let truncated = true;
   while (truncated) {
-    const page = await s3.send(
-      new ListObjectVersionsCommand({
-        Bucket: bucket,
-        ...(partition && { Prefix: partition }),
-        ...delimiter,
-        MaxKeys: listing.pageSize,
-        ...(keyMarker && { KeyMarker: keyMarker }),
-        ...(versionMarker && { VersionIdMarker: versionMarker }),
-      }),
-    );
+    const page = await listing.listObjectVersions({
+      Bucket: bucket,
+      ...(partition && { Prefix: partition }),
+      ...delimiter,
+      MaxKeys: pageSize,
+      ...(keyMarker && { KeyMarker: keyMarker }),
+      ...(versionMarker && { VersionIdMarker: versionMarker }),
+    });
     progress.listCalls += 1;
     const objects = (page.Versions ?? []).filter((version) => version.IsLatest).flatMap(listedObject);
     const deleteMarkers = (page.DeleteMarkers ?? []).filter((marker) => marker.IsLatest).length;
@@ -356,29 +381,15 @@ async function* listPages(
   }
 }
 
-async function sendBatch(options: BackfillOptions, batch: readonly ListedObject[]): Promise<void> {
+async function sendBatch(
+  options: BackfillOptions,
+  bodies: (object: ListedObject) => string,
+  batch: readonly ListedObject[],
+): Promise<void> {
   const result = await options.sqs.send(
     new SendMessageBatchCommand({
       QueueUrl: options.queueUrl,
-      Entries: batch.map((object, index) => ({
-        Id: String(index),
-        MessageBody: JSON.stringify(
-          buildS3Notification({
-            eventName: 'ObjectCreated:Put',
-            bucket: options.bucket,
-            key: object.key,
-            eTag: object.eTag,
-            size: object.size,
-            ...(object.versionId && { versionId: object.versionId }),
-            eventTime: object.lastModified,
-            sequencer: BACKFILL_SEQUENCER,
-            principalId: 's3-ingest-backfill',
-            sourceIp: 'backfill',
-            requestId: 'BACKFILL',
-            region: options.region,
-          }),
-        ),
-      })),
+      Entries: batch.map((object, index) => ({ Id: String(index), MessageBody: bodies(object) })),
     }),
   );
   if (result.Failed && result.Failed.length > 0) {
