@@ -166,14 +166,24 @@ try {
     rawEnqueuePerSec: round(rawEnqueuePerSec),
     ratio: round(objectsPerSec / rawEnqueuePerSec, 3),
     headCalls: counted['S3.HeadObject'] ?? 0,
-    listCalls: (counted['S3.ListObjectsV2'] ?? 0) + (counted['S3.ListObjectVersions'] ?? 0),
+    // The listing thread's calls are not on the counted client: the backfill counts its own.
+    listCalls: result.listCalls ?? 0,
     sendCalls: counted['SQS.SendMessageBatch'] ?? 0,
     rowsVerified,
-    // Where each phase spent its time: the client's CPU per second of the run, and the share of
-    // the time the stack's event loop was busy. Near 1 is the limit of that phase.
+    // Where each phase spent its time: the client's CPU per second of the run (all its threads),
+    // and the share of the time the client's main event loop and the stack's were busy. An event
+    // loop near 1 is the limit of that phase.
     busy: {
-      raw: { client: round(raw.cpuSeconds / raw.seconds), stack: round(raw.stackBusy) },
-      backfill: { client: round(result.cpuSeconds / result.seconds), stack: round(result.stackBusy) },
+      raw: {
+        client: round(raw.cpuSeconds / raw.seconds),
+        clientEventLoop: round(raw.elu),
+        stack: round(raw.stackBusy),
+      },
+      backfill: {
+        client: round(result.cpuSeconds / result.seconds),
+        clientEventLoop: round(result.elu),
+        stack: round(result.stackBusy),
+      },
     },
     everyObjectOneRow: rowsVerified === objects && [...rows.values()].every((n) => n === 1),
     node: process.version,

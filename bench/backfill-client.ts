@@ -4,7 +4,8 @@
  * of their own). argv[2] is a JSON {@link ClientJob}; one JSON line of results goes to stdout.
  *
  * - `raw`: `objects / 10` SendMessageBatch calls of 10 notification-sized bodies to a scratch queue.
- * - `backfill`: the backfill tool over the bucket, into the ingest queue.
+ * - `backfill`: the backfill tool over the bucket, into the ingest queue, listing in a worker thread as
+ *   `s3-ingest backfill` does (that thread makes ListObjectsV2 and ListObjectVersions calls only).
  */
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { AwsCallCounter, difference } from '../loadtest/aws-call-counter.js';
@@ -21,15 +22,22 @@ export interface ClientJob {
   readonly concurrency: number;
   /** `raw`: the body each message carries (as long as a backfill's notification). */
   readonly body?: string;
+  /** `backfill`: list in a worker thread, as `s3-ingest backfill` does. @default true */
+  readonly listingThread?: boolean;
 }
 
 export interface ClientResult {
   readonly sent: number;
   readonly seconds: number;
+  /** Calls made by this process's main thread, by `Service.Operation`. */
   readonly calls: Record<string, number>;
   readonly partitions?: number;
-  /** CPU seconds this process used (user + system): near `seconds` means the client was the limit. */
+  /** `backfill`: its listing calls, wherever they were made (a listing thread's too). */
+  readonly listCalls?: number;
+  /** CPU seconds this process used (user + system), all its threads. */
   readonly cpuSeconds: number;
+  /** The share of the time the main thread's event loop was busy: near 1, it was the limit. */
+  readonly elu: number;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as ClientJob;
@@ -40,8 +48,10 @@ counter.attach(clients.sqs, 'SQS');
 const before = counter.snapshot();
 const started = performance.now();
 const cpuBefore = process.cpuUsage();
+const eluBefore = performance.eventLoopUtilization();
 let sent = 0;
 let partitions: number | undefined;
+let listCalls: number | undefined;
 if (job.mode === 'raw') {
   const chunks = Array.from({ length: Math.ceil(job.objects / 10) }, (_, i) => i);
   await forEachLimited(chunks, job.concurrency, async () => {
@@ -61,9 +71,11 @@ if (job.mode === 'raw') {
     queueUrl: job.queueUrl,
     region: job.stack.region,
     concurrency: job.concurrency,
+    listingThread: job.listingThread ?? true,
   });
   sent = result.enqueued;
   partitions = result.partitions;
+  listCalls = result.listCalls;
 }
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
@@ -73,6 +85,8 @@ const answer: ClientResult = {
   seconds,
   calls: difference(counter.snapshot(), before),
   cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  elu: performance.eventLoopUtilization(eluBefore).utilization,
   ...(partitions !== undefined && { partitions }),
+  ...(listCalls !== undefined && { listCalls }),
 };
 process.stdout.write(`${JSON.stringify(answer)}\n`);

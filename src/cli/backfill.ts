@@ -158,6 +158,7 @@ export function backfillCommand(): Command {
           dryRun: flags.dryRun ?? false,
           checkpoint: { path: checkpointPath, resume: flags.resume ?? false },
           ...(flags.inventory && { inventory: flags.inventory }),
+          listingThread: true,
           signal: stop.signal,
           onProgress: (p) => {
             startShare ??= shareDone(p);
