@@ -99,7 +99,8 @@ export function backfillCommand(): Command {
       'Re-enqueues ObjectCreated notifications for objects that already exist (after a lost table or a ' +
         'notification misconfiguration, or to adopt a bucket that already holds objects), built from the ' +
         'listing alone (no HeadObject: the worker heads every object). The key space is split by its "/" ' +
-        'prefixes and listed in parallel; notifications go out 10 per SendMessageBatch. A second run adds no row.',
+        'prefixes and listed in parallel, in a worker thread so parsing the pages does not slow the sending; ' +
+        'notifications go out 10 per SendMessageBatch. A second run adds no row.',
     )
     .option('--bucket <name>', "the bucket to backfill (default: the stack's ingest bucket)")
     .option('--prefix <prefix>', 'only keys starting with this')
