@@ -3,8 +3,8 @@ import { BACKFILL_SEQUENCER } from '../core/sequencer.js';
 import { buildS3Notification } from '../local/notification.js';
 import type { ListedObject } from './backfill.js';
 
-/** The notification a backfill sends for one object: ObjectCreated:Put, the backfill's own sequencer. */
-function notificationOf(bucket: string, region: string, object: ListedObject) {
+/** The notification a backfill sends for one object, built in full: ObjectCreated:Put, the backfill's own sequencer. */
+export function backfillNotification(bucket: string, region: string, object: ListedObject) {
   return buildS3Notification({
     eventName: 'ObjectCreated:Put',
     bucket,
@@ -72,12 +72,12 @@ function template(bucket: string, region: string, withVersion: boolean): (object
         ]
       : []),
   ];
-  const text = JSON.stringify(notificationOf(bucket, region, sample));
+  const text = JSON.stringify(backfillNotification(bucket, region, sample));
   const placed = slots.map((slot) => ({ slot, at: text.indexOf(slot.marker) })).sort((a, b) => a.at - b.at);
   for (const { slot, at } of placed) {
     if (at < 0 || text.indexOf(slot.marker, at + 1) >= 0) {
       // The record's shape changed so that a marker is missing or doubled: build each in full.
-      return (object) => JSON.stringify(notificationOf(bucket, region, object));
+      return (object) => JSON.stringify(backfillNotification(bucket, region, object));
     }
   }
   const pieces: string[] = [];

@@ -2,28 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMessageBody } from '../../src/core/envelope.js';
 import { BACKFILL_SEQUENCER } from '../../src/core/sequencer.js';
-import { buildS3Notification } from '../../src/local/notification.js';
 import type { ListedObject } from '../../src/tools/backfill.js';
-import { backfillBodies } from '../../src/tools/backfill-notification.js';
+import { backfillBodies, backfillNotification } from '../../src/tools/backfill-notification.js';
 
 /** The notification built in full, as the template must reproduce it. */
 const inFull = (bucket: string, region: string, object: ListedObject) =>
-  JSON.stringify(
-    buildS3Notification({
-      eventName: 'ObjectCreated:Put',
-      bucket,
-      key: object.key,
-      eTag: object.eTag,
-      size: object.size,
-      ...(object.versionId !== undefined && { versionId: object.versionId }),
-      eventTime: object.lastModified,
-      sequencer: BACKFILL_SEQUENCER,
-      principalId: 's3-ingest-backfill',
-      sourceIp: 'backfill',
-      requestId: 'BACKFILL',
-      region,
-    }),
-  );
+  JSON.stringify(backfillNotification(bucket, region, object));
 
 const object = fc.record(
   {
@@ -75,6 +59,9 @@ describe('backfillBodies', () => {
       size: 12,
       versionId: 'v1',
       sequencer: BACKFILL_SEQUENCER,
+      eventName: 'ObjectCreated:Put',
+      uploader: 's3-ingest-backfill',
+      sourceIp: 'backfill',
     });
   });
 });
