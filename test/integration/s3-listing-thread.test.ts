@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsCallCounter, difference } from '../../loadtest/aws-call-counter.js';
@@ -87,5 +89,49 @@ describe('listing in a worker thread', () => {
     expect(early.Contents?.map((object) => object.Key)).toEqual(KEYS);
     expect(late.Contents?.map((object) => object.Key)).toEqual(KEYS);
     expect(listing.calls()).toEqual({ mainThread: 2, listingThread: 0 });
+  });
+
+  it('runs ListObjectVersions too, signed with the client’s credentials (a canned S3 answer: fauxqs keeps no versions)', async () => {
+    // Prepare: an S3 endpoint that answers one versioned listing and remembers what it was asked.
+    const seen: { url?: string; authorization?: string }[] = [];
+    const server = createServer((request, response) => {
+      seen.push({ url: request.url, authorization: request.headers.authorization });
+      response.setHeader('content-type', 'application/xml');
+      response.end(
+        '<?xml version="1.0" encoding="UTF-8"?>' +
+          '<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>versioned</Name>' +
+          '<IsTruncated>false</IsTruncated><MaxKeys>1000</MaxKeys>' +
+          '<Version><Key>a.txt</Key><VersionId>v2</VersionId><IsLatest>true</IsLatest>' +
+          '<LastModified>2026-11-20T00:00:00.000Z</LastModified><ETag>&quot;e2&quot;</ETag><Size>2</Size></Version>' +
+          '<DeleteMarker><Key>b.txt</Key><VersionId>m1</VersionId><IsLatest>true</IsLatest>' +
+          '<LastModified>2026-11-21T00:00:00.000Z</LastModified></DeleteMarker></ListVersionsResult>',
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const s3 = new S3Client({
+      region: 'eu-west-1',
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKIDTHREAD', secretAccessKey: 'secret' },
+    });
+    const listing = listingOffThisThread(s3);
+    try {
+      expect(await listing.ready).toBe(true);
+      // Act
+      const page = await listing.listObjectVersions({ Bucket: 'versioned' });
+      // Assess
+      expect(page.Versions).toEqual([
+        expect.objectContaining({ Key: 'a.txt', VersionId: 'v2', IsLatest: true, ETag: '"e2"', Size: 2 }),
+      ]);
+      expect(page.DeleteMarkers).toEqual([expect.objectContaining({ Key: 'b.txt', IsLatest: true })]);
+      expect(listing.calls()).toEqual({ mainThread: 0, listingThread: 1 });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.url).toMatch(/^\/versioned\?versions/);
+      expect(seen[0]?.authorization).toMatch(/Credential=AKIDTHREAD\/\d{8}\/eu-west-1\/s3\//);
+    } finally {
+      await listing.close();
+      s3.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
