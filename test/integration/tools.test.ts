@@ -292,6 +292,33 @@ describe('backfill', () => {
     }
   }, 60_000);
 
+  it('records every key of a mixed-case bucket listed in small pages, listing in a worker thread', async () => {
+    // Prepare: keys whose S3 order (upper case first) differs from a locale's; the embedded S3
+    // once paged through them in locale order and lost the upper-case ones.
+    const keys = ['case/a1.txt', 'case/B2.txt', 'case/c3.txt', 'case/Z4.txt', 'case/_5.txt', 'case/É6.txt'];
+    for (const key of keys) await seedObject(key, key);
+    // Act
+    const result = await backfill({
+      s3: stack.clients.s3,
+      sqs: stack.clients.sqs,
+      bucket: 'uploads-private',
+      prefix: 'case/',
+      queueUrl: target.ingestQueueUrl,
+      region: 'us-east-1',
+      pageSize: 2,
+      listingThread: true,
+    });
+    await drained(stack);
+    // Assess
+    expect(result).toMatchObject({ listed: keys.length, enqueued: keys.length, partitions: 1 });
+    for (const key of keys) {
+      expect(
+        (await log.rowsOf(key, 'uploads-private')).filter((r) => r.sk !== 'STATE'),
+        key,
+      ).toHaveLength(1);
+    }
+  });
+
   it('reads an S3 Inventory report (manifest and gzipped CSV): current versions only, keys decoded', async () => {
     // Prepare: objects, and a CSV inventory of them as S3 writes one (keys URL-encoded, every
     // version listed, a delete marker).
