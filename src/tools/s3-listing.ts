@@ -54,7 +54,13 @@ type ThreadMessage =
       readonly kind: 'listed';
       readonly id: number;
       readonly output?: unknown;
-      readonly error?: { readonly name: string; readonly message: string };
+      /** The SDK error's name, message, and `$fault` and `$metadata` (status, request id) when it has them. */
+      readonly error?: {
+        readonly name: string;
+        readonly message: string;
+        readonly $fault?: 'client' | 'server';
+        readonly $metadata?: { readonly httpStatusCode?: number; readonly requestId?: string };
+      };
     };
 
 /**
