@@ -37,6 +37,7 @@ import {
   type NotificationSink,
   type S3NotificationBridge,
 } from './s3-bridge.js';
+import { installBucketVersioning } from './s3-bucket-versioning.js';
 import { installOrderedListing } from './s3-listing-order.js';
 import { StackActivity } from './stack-activity.js';
 
@@ -221,6 +222,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // fauxqs lists in locale order and sorts the bucket on every call; S3 lists in binary order.
     await installOrderedListing();
     const app = buildApp({ logger: false, defaultRegion: region });
+    // fauxqs answers GetBucketVersioning with a listing and PutBucketVersioning by creating the bucket.
+    installBucketVersioning(app);
     const watchedBuckets = new Set([names.uploadsBucket]);
     let sinkQueueUrl = '';
     const bridge = installS3NotificationBridge(app, {
