@@ -17,14 +17,16 @@ function bucketOf(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+const escapeXml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** An S3 error answer: its status, and the XML error body the SDK reads the code and message from. */
 function s3Error(reply: FastifyReply, status: number, code: string, message: string, resource: string) {
-  const escape = (text: string) =>
-    text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   return reply
     .status(status)
     .header('content-type', 'application/xml')
     .send(
-      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escape(message)}</Message><Resource>${escape(resource)}</Resource></Error>`,
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><Resource>${escapeXml(resource)}</Resource></Error>`,
     );
 }
 
