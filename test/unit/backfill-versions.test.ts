@@ -104,6 +104,40 @@ describe('backfill of a versioned bucket', () => {
     expect(result).toMatchObject({ listed: 1, enqueued: 1, sendCalls: 0 });
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
+
+  it('asks whether the bucket is versioned beside the partition listing, not before it', async () => {
+    // GetBucketVersioning answers only once the partitions are being listed (within a bound): asked
+    // first and alone, it fails the backfill.
+    let listed: () => void = () => undefined;
+    const listing = new Promise<void>((resolve) => {
+      listed = resolve;
+    });
+    s3.on(GetBucketVersioningCommand).callsFake(async () => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        listing,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('GetBucketVersioning was asked alone')), 2000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      return {};
+    });
+    s3.on(ListObjectsV2Command).callsFake(async () => {
+      listed();
+      return { Contents: [{ Key: 'x.txt', ETag: '"e"', Size: 1, LastModified: new Date() }] };
+    });
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolves({ Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: '' }] });
+    expect(await run()).toMatchObject({ listed: 1, enqueued: 1 });
+  });
+
+  it('still stops at a missing bucket, whichever call finds it first', async () => {
+    const missing = Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
+    s3.on(GetBucketVersioningCommand).rejects(missing);
+    s3.on(ListObjectsV2Command).resolves({ CommonPrefixes: [] });
+    await expect(run()).rejects.toThrow('The specified bucket does not exist');
+  });
 });
 
 describe('prefetching', () => {
