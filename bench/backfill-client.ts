@@ -22,8 +22,6 @@ export interface ClientJob {
   readonly concurrency: number;
   /** `raw`: the body each message carries (as long as a backfill's notification). */
   readonly body?: string;
-  /** `backfill`: list in a worker thread, as `s3-ingest backfill` does. @default true */
-  readonly listingThread?: boolean;
 }
 
 export interface ClientResult {
@@ -71,7 +69,7 @@ if (job.mode === 'raw') {
     queueUrl: job.queueUrl,
     region: job.stack.region,
     concurrency: job.concurrency,
-    listingThread: job.listingThread ?? true,
+    listingThread: true,
   });
   sent = result.enqueued;
   partitions = result.partitions;

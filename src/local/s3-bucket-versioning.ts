@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 // (`PUT /bucket?versioning`) created the bucket and answered 200 while versioning nothing.
 
 /** S3's answer to GetBucketVersioning for a bucket whose versioning was never enabled. */
-export const NEVER_VERSIONED =
+const NEVER_VERSIONED =
   '<?xml version="1.0" encoding="UTF-8"?>\n<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>';
 
 /** Which bucket a request names, when it is a request on the bucket itself (not on a key). */
