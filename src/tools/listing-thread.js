@@ -11,9 +11,13 @@
  * Messages out: `{ kind: 'ready' }`, `{ kind: 'listed', id, output | error }`, `{ kind: 'credentials', id }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ListObjectsV2Command, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { listObjectsV2 } from './list-objects-v2.js';
 
-const COMMANDS = { ListObjectsV2: ListObjectsV2Command, ListObjectVersions: ListObjectVersionsCommand };
+const CALLS = {
+  ListObjectsV2: (input) => listObjectsV2(s3, input),
+  ListObjectVersions: (input) => s3.send(new ListObjectVersionsCommand(input)),
+};
 const credentialRequests = new Map();
 let nextRequest = 0;
 
@@ -36,7 +40,7 @@ parentPort.on('message', async (message) => {
     return;
   }
   try {
-    const { $metadata, ...output } = await s3.send(new COMMANDS[message.command](message.input));
+    const { $metadata, ...output } = await CALLS[message.command](message.input);
     parentPort.postMessage({ kind: 'listed', id: message.id, output });
   } catch (error) {
     parentPort.postMessage({

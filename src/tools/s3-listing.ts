@@ -1,6 +1,5 @@
 import { Worker } from 'node:worker_threads';
 import {
-  ListObjectsV2Command,
   type ListObjectsV2CommandInput,
   type ListObjectsV2CommandOutput,
   ListObjectVersionsCommand,
@@ -9,6 +8,7 @@ import {
   type S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import { listObjectsV2 } from './list-objects-v2.js';
 
 /** The two listing calls of a backfill, wherever they run. */
 export interface S3Listing {
@@ -22,13 +22,13 @@ export interface S3Listing {
   close(): Promise<void>;
 }
 
-/** Listing with the client itself, on this thread. */
+/** Listing with the client itself, on this thread (ListObjectsV2's answer read by list-objects-v2.js). */
 export function listingOnThisThread(s3: S3Client): S3Listing {
   let calls = 0;
   return {
     listObjectsV2: (input) => {
       calls += 1;
-      return s3.send(new ListObjectsV2Command(input));
+      return listObjectsV2(s3, input);
     },
     listObjectVersions: (input) => {
       calls += 1;
@@ -65,9 +65,9 @@ type ThreadMessage =
 
 /**
  * Listing in a worker thread of its own, with the client's region, endpoint and credentials (the
- * thread asks this client for them, so they refresh as its own do). Parsing a page of 1,000 keys
- * costs the SDK tens of milliseconds; there it runs beside the thread that sends the notifications,
- * on a second core. Until the thread has loaded the SDK (about 0.4 s), and for good if it cannot
+ * thread asks this client for them, so they refresh as its own do). A page of 1,000 keys costs a
+ * few milliseconds of CPU (ListObjectsV2, read by list-objects-v2.js) to tens (ListObjectVersions,
+ * the SDK's parser); there it runs beside the thread that sends the notifications, on a second core. Until the thread has loaded the SDK (about 0.4 s), and for good if it cannot
  * start, the client lists on this thread: the answers are the same either way.
  *
  * @returns a listing whose `ready` settles true once the thread lists, false if it never will
