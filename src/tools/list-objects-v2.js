@@ -30,25 +30,25 @@ function decode(text) {
   });
 }
 
-/** The text of the first `<name>` element in `xml[from, to)`, or undefined. */
-function textOf(xml, name, from, to) {
+/** The text of the first `<name>` element in `xml`, or undefined. */
+function textOf(xml, name) {
   const open = `<${name}>`;
-  const start = xml.indexOf(open, from);
-  if (start < 0 || start >= to) return undefined;
+  const start = xml.indexOf(open);
+  if (start < 0) return undefined;
   const end = xml.indexOf(`</${name}>`, start);
-  if (end < 0 || end > to) return undefined;
+  if (end < 0) return undefined;
   return decode(xml.slice(start + open.length, end));
 }
 
-/** Each `<name>…</name>` element's body in `xml[from, to)`, as [start, end) offsets. */
-function* elements(xml, name, from, to) {
+/** Each `<name>` element's body in `xml`: an object's fields are searched in its own element only. */
+function* elements(xml, name) {
   const open = `<${name}>`;
   const close = `</${name}>`;
-  let at = xml.indexOf(open, from);
-  while (at >= 0 && at < to) {
+  let at = xml.indexOf(open);
+  while (at >= 0) {
     const end = xml.indexOf(close, at);
-    if (end < 0 || end > to) throw new Error(`unclosed <${name}>`);
-    yield [at + open.length, end];
+    if (end < 0) throw new Error(`unclosed <${name}>`);
+    yield xml.slice(at + open.length, end);
     at = xml.indexOf(open, end);
   }
 }
@@ -71,7 +71,7 @@ function listedPrefix(xml) {
   while (at >= 0 && xml.lastIndexOf('<CommonPrefixes>', at) > xml.lastIndexOf('</CommonPrefixes>', at)) {
     at = xml.indexOf('<Prefix>', at + 1);
   }
-  return at < 0 ? undefined : textOf(xml, 'Prefix', at, xml.length);
+  return at < 0 ? undefined : textOf(xml.slice(at), 'Prefix');
 }
 
 /**
@@ -92,38 +92,37 @@ export function readListObjectsV2(xml) {
   }
   const output = {};
   for (const name of RESULT_TEXT) {
-    const text = textOf(xml, name, 0, xml.length);
+    const text = textOf(xml, name);
     if (text !== undefined) output[name] = text;
   }
   for (const name of RESULT_NUMBERS) {
-    const text = textOf(xml, name, 0, xml.length);
+    const text = textOf(xml, name);
     if (text !== undefined) output[name] = Number(text);
   }
-  const truncated = textOf(xml, 'IsTruncated', 0, xml.length);
+  const truncated = textOf(xml, 'IsTruncated');
   if (truncated !== undefined) output.IsTruncated = truncated === 'true';
   const prefix = listedPrefix(xml);
   if (prefix !== undefined) output.Prefix = prefix;
   const contents = [];
-  for (const [from, to] of elements(xml, 'Contents', 0, xml.length)) {
+  for (const object of elements(xml, 'Contents')) {
     const entry = {};
     for (const name of OBJECT_TEXT) {
-      const text = textOf(xml, name, from, to);
+      const text = textOf(object, name);
       if (text !== undefined) entry[name] = text;
     }
-    const size = textOf(xml, 'Size', from, to);
+    const size = textOf(object, 'Size');
     if (size !== undefined) entry.Size = Number(size);
-    const lastModified = textOf(xml, 'LastModified', from, to);
+    const lastModified = textOf(object, 'LastModified');
     if (lastModified !== undefined) entry.LastModified = new Date(lastModified);
-    const checksums = [];
-    for (const [start, end] of elements(xml, 'ChecksumAlgorithm', from, to))
-      checksums.push(decode(xml.slice(start, end)));
-    if (checksums.length > 0) entry.ChecksumAlgorithm = checksums;
+    if (object.includes('<ChecksumAlgorithm>')) {
+      entry.ChecksumAlgorithm = [...elements(object, 'ChecksumAlgorithm')].map((text) => decode(text));
+    }
     contents.push(entry);
   }
   if (contents.length > 0) output.Contents = contents;
   const prefixes = [];
-  for (const [from, to] of elements(xml, 'CommonPrefixes', 0, xml.length)) {
-    const text = textOf(xml, 'Prefix', from, to);
+  for (const common of elements(xml, 'CommonPrefixes')) {
+    const text = textOf(common, 'Prefix');
     prefixes.push(text === undefined ? {} : { Prefix: text });
   }
   if (prefixes.length > 0) output.CommonPrefixes = prefixes;
