@@ -17,14 +17,13 @@ import { S3ObjectStore } from '../src/adapters/object-store.js';
 import { DynamoDbUploadLog } from '../src/adapters/upload-log.js';
 import { forEachLimited } from '../src/concurrency.js';
 import { EventSourcePoller } from '../src/local/event-source-poller.js';
-import { buildS3Notification } from '../src/local/notification.js';
 import { startLocalStack } from '../src/local/stack.js';
 import { waitFor } from '../src/local/wait.js';
 import { IngestMetrics, logger } from '../src/observability.js';
-import { BACKFILL_SEQUENCER } from '../src/tools/backfill.js';
 import { queueDepth } from '../src/tools/dlq-operations.js';
 import { createWorkerHandler } from '../src/worker/create-handler.js';
 import type { ClientJob, ClientResult } from './backfill-client.js';
+import { benchKey } from './backfill-keys.js';
 
 const BUCKET = 'backfill-bench';
 process.env.AWS_LAMBDA_FUNCTION_NAME ??= 's3-ingest-bench';
@@ -77,34 +76,19 @@ try {
   const { s3, sqs } = stack.clients;
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   say(`putting ${objects} objects into s3://${BUCKET} (100 prefixes)...`);
-  const keys = Array.from({ length: objects }, (_, i) => `p${String(i % 100).padStart(2, '0')}/${i}.txt`);
+  const keys = Array.from({ length: objects }, (_, i) => benchKey(i));
   await forEachLimited(keys, 32, async (key) => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: key }));
   });
 
-  // The raw enqueue rate of the same stack, in the same run: as many notifications, each as long as
-  // a backfill's, with SendMessageBatch at the same concurrency, from a process of its own like the
-  // backfill's (so each is measured as a client of the stack, not sharing its event loop).
+  // The raw enqueue rate of the same stack, in the same run: the same notifications a backfill
+  // sends (built before the clock starts), with SendMessageBatch at the same concurrency, from a
+  // process of its own like the backfill's (so each is measured as a client of the stack, not
+  // sharing its event loop).
   const scratch = await sqs.send(new CreateQueueCommand({ QueueName: 'backfill-bench-scratch' }));
-  const sampleKey = keys.at(-1) ?? 'p00/0.txt';
-  const body = JSON.stringify(
-    buildS3Notification({
-      eventName: 'ObjectCreated:Put',
-      bucket: BUCKET,
-      key: sampleKey,
-      eTag: 'd41d8cd98f00b204e9800998ecf8427e',
-      size: sampleKey.length,
-      eventTime: new Date(),
-      sequencer: BACKFILL_SEQUENCER,
-      principalId: 's3-ingest-backfill',
-      sourceIp: 'backfill',
-      requestId: 'BACKFILL',
-      region: stack.description.region,
-    }),
-  );
   const job = { stack: stack.description, bucket: BUCKET, objects, concurrency };
   say('measuring the raw SendMessageBatch rate...');
-  const raw = await runClient({ ...job, mode: 'raw', queueUrl: scratch.QueueUrl ?? '', body });
+  const raw = await runClient({ ...job, mode: 'raw', queueUrl: scratch.QueueUrl ?? '' });
   const rawEnqueuePerSec = raw.sent / raw.seconds;
 
   say('backfilling...');

@@ -3,15 +3,19 @@
  * local stack's S3, SQS and DynamoDB keep their event loop to themselves, as AWS's run on machines
  * of their own). argv[2] is a JSON {@link ClientJob}; one JSON line of results goes to stdout.
  *
- * - `raw`: `objects / 10` SendMessageBatch calls of 10 notification-sized bodies to a scratch queue.
+ * - `raw`: `objects / 10` SendMessageBatch calls of 10 to a scratch queue, carrying the notifications
+ *   a backfill of the bench's objects sends (each its own text), built before the clock starts.
  * - `backfill`: the backfill tool over the bucket, into the ingest queue, listing in a worker thread as
  *   `s3-ingest backfill` does (that thread makes ListObjectsV2 and ListObjectVersions calls only).
  */
+import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { AwsCallCounter, difference } from '../loadtest/aws-call-counter.js';
 import { forEachLimited } from '../src/concurrency.js';
 import { localClients, type StackDescription } from '../src/local/stack.js';
 import { backfill } from '../src/tools/backfill.js';
+import { backfillBodies } from '../src/tools/backfill-notification.js';
+import { benchKey } from './backfill-keys.js';
 
 export interface ClientJob {
   readonly mode: 'raw' | 'backfill';
@@ -20,8 +24,6 @@ export interface ClientJob {
   readonly bucket: string;
   readonly objects: number;
   readonly concurrency: number;
-  /** `raw`: the body each message carries (as long as a backfill's notification). */
-  readonly body?: string;
 }
 
 export interface ClientResult {
@@ -43,6 +45,19 @@ const clients = localClients(job.stack);
 const counter = new AwsCallCounter();
 counter.attach(clients.s3, 'S3');
 counter.attach(clients.sqs, 'SQS');
+// `raw`: the notifications of the bench's objects (their eTag is the MD5 of the key, their body).
+const notification = backfillBodies(job.bucket, job.stack.region);
+const bodies =
+  job.mode === 'raw'
+    ? Array.from({ length: job.objects }, (_, i) =>
+        notification({
+          key: benchKey(i),
+          eTag: createHash('md5').update(benchKey(i)).digest('hex'),
+          size: Buffer.byteLength(benchKey(i)),
+          lastModified: new Date(),
+        }),
+      )
+    : [];
 const before = counter.snapshot();
 const started = performance.now();
 const cpuBefore = process.cpuUsage();
@@ -52,14 +67,15 @@ let partitions: number | undefined;
 let listCalls: number | undefined;
 if (job.mode === 'raw') {
   const chunks = Array.from({ length: Math.ceil(job.objects / 10) }, (_, i) => i);
-  await forEachLimited(chunks, job.concurrency, async () => {
+  await forEachLimited(chunks, job.concurrency, async (chunk) => {
+    const entries = bodies.slice(chunk * 10, chunk * 10 + 10);
     await clients.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: job.queueUrl,
-        Entries: Array.from({ length: 10 }, (_, i) => ({ Id: String(i), MessageBody: job.body ?? '' })),
+        Entries: entries.map((body, i) => ({ Id: String(i), MessageBody: body })),
       }),
     );
-    sent += 10;
+    sent += entries.length;
   });
 } else {
   const result = await backfill({
