@@ -4,10 +4,11 @@
  * The SDK builds a tree of the whole document with a general XML parser, then walks it with the
  * operation's schema: 25-65 µs per object listed, most of a backfill's listing CPU. A ListObjectsV2
  * answer is flat and regular (text never holds a raw `<`, so a tag found by `indexOf` is a tag), and
- * reading it by string search costs a tenth of that. The output is the SDK's, field for field; the
+ * reading it by string search costs a tenth of that or less (4.5 µs). The output is the SDK's, field for field; the
  * request, signing, retries, redirects, errors and headers stay the SDK's. An answer this reader
  * does not read exactly as the SDK would (CDATA, attributes or self-closed tags on the elements it
- * reads, URL-encoded keys, an object's owner or restore status) is left to the SDK's parser.
+ * reads, URL-encoded keys, an object's owner or restore status, an element never closed) is left
+ * to the SDK's parser.
  *
  * Where the SDK's parser loses a key, this reader keeps it: a text of only whitespace with a line
  * break (the SDK empties it) and a character reference beyond U+FFFF (the SDK drops it).
@@ -30,13 +31,16 @@ function decode(text) {
   });
 }
 
+/** Thrown on an element opened and never closed: the SDK's parser reads (and rejects) that answer. */
+class Unclosed extends Error {}
+
 /** The text of the first `<name>` element in `xml`, or undefined. */
 function textOf(xml, name) {
   const open = `<${name}>`;
   const start = xml.indexOf(open);
   if (start < 0) return undefined;
   const end = xml.indexOf(`</${name}>`, start);
-  if (end < 0) return undefined;
+  if (end < 0) throw new Unclosed(name);
   return decode(xml.slice(start + open.length, end));
 }
 
@@ -47,7 +51,7 @@ function* elements(xml, name) {
   let at = xml.indexOf(open);
   while (at >= 0) {
     const end = xml.indexOf(close, at);
-    if (end < 0) throw new Error(`unclosed <${name}>`);
+    if (end < 0) throw new Unclosed(name);
     yield xml.slice(at + open.length, end);
     at = xml.indexOf(open, end);
   }
@@ -90,6 +94,16 @@ export function readListObjectsV2(xml) {
   ) {
     return undefined;
   }
+  try {
+    return readPlainResult(xml);
+  } catch (error) {
+    if (error instanceof Unclosed) return undefined;
+    throw error;
+  }
+}
+
+/** {@link readListObjectsV2} of an answer whose elements are all plain. */
+function readPlainResult(xml) {
   const output = {};
   for (const name of RESULT_TEXT) {
     const text = textOf(xml, name);

@@ -45,7 +45,7 @@ async function bothReadings(body: string, input: ListObjectsV2CommandInput = { B
   return { sdk, fast };
 }
 
-/** A ListBucketResult as S3 writes it, with `contents` and `rest` as given. */
+/** A ListBucketResult as S3 writes it, around `inner`. */
 const result = (inner: string) =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${inner}</ListBucketResult>`;
 
@@ -179,6 +179,22 @@ describe('reading a ListObjectsV2 answer by string search', () => {
 });
 
 describe('ListObjectsV2 sent by the SDK', () => {
+  it('leaves a cut-off answer to the SDK’s parser, which rejects it', async () => {
+    const cut = result('<Contents><Key>a</Key><Size>1</Size></Contents><Contents><Key>b</Key><Si');
+    expect(readListObjectsV2(cut)).toBeUndefined();
+    const sdk = await clientAnswering({ status: 200, body: cut })
+      .s3.send(new ListObjectsV2Command({ Bucket: 'b' }))
+      .then(
+        () => 'answered',
+        (error: Error) => error.name,
+      );
+    const fast = await listObjectsV2(clientAnswering({ status: 200, body: cut }).s3, { Bucket: 'b' }).then(
+      () => 'answered',
+      (error: Error) => error.name,
+    );
+    expect(fast).toBe(sdk);
+  });
+
   it('fails as the SDK does on an error answer', async () => {
     const { s3 } = clientAnswering({
       status: 404,
