@@ -11,12 +11,12 @@
  * Messages out: `{ kind: 'ready' }`, `{ kind: 'listed', id, output | error }`, `{ kind: 'credentials', id }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
-import { listObjectsV2 } from './list-objects-v2.js';
+import { S3Client } from '@aws-sdk/client-s3';
+import { listObjectsV2, listObjectVersions } from './listing-answers.js';
 
 const CALLS = {
   ListObjectsV2: (input) => listObjectsV2(s3, input),
-  ListObjectVersions: (input) => s3.send(new ListObjectVersionsCommand(input)),
+  ListObjectVersions: (input) => listObjectVersions(s3, input),
 };
 const credentialRequests = new Map();
 let nextRequest = 0;

@@ -1,14 +1,13 @@
 import { Worker } from 'node:worker_threads';
-import {
-  type ListObjectsV2CommandInput,
-  type ListObjectsV2CommandOutput,
-  ListObjectVersionsCommand,
-  type ListObjectVersionsCommandInput,
-  type ListObjectVersionsCommandOutput,
-  type S3Client,
-  type S3ClientConfig,
+import type {
+  ListObjectsV2CommandInput,
+  ListObjectsV2CommandOutput,
+  ListObjectVersionsCommandInput,
+  ListObjectVersionsCommandOutput,
+  S3Client,
+  S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { listObjectsV2 } from './list-objects-v2.js';
+import { listObjectsV2, listObjectVersions } from './listing-answers.js';
 
 /** The two listing calls of a backfill, wherever they run. */
 export interface S3Listing {
@@ -22,7 +21,7 @@ export interface S3Listing {
   close(): Promise<void>;
 }
 
-/** Listing with the client itself, on this thread (ListObjectsV2's answer read by list-objects-v2.js). */
+/** Listing with the client itself, on this thread (the answers read by listing-answers.js). */
 export function listingOnThisThread(s3: S3Client): S3Listing {
   let calls = 0;
   return {
@@ -32,7 +31,7 @@ export function listingOnThisThread(s3: S3Client): S3Listing {
     },
     listObjectVersions: (input) => {
       calls += 1;
-      return s3.send(new ListObjectVersionsCommand(input));
+      return listObjectVersions(s3, input);
     },
     calls: () => ({ mainThread: calls, listingThread: 0 }),
     close: async () => undefined,
@@ -66,8 +65,8 @@ type ThreadMessage =
 /**
  * Listing in a worker thread of its own, with the client's region, endpoint and credentials (the
  * thread asks this client for them, so they refresh as its own do). A page of 1,000 keys costs a
- * few milliseconds of CPU (ListObjectsV2, read by list-objects-v2.js) to tens (ListObjectVersions,
- * the SDK's parser); there it runs beside the thread that sends the notifications, on a second core. Until the thread has loaded the SDK (about 0.4 s), and for good if it cannot
+ * few milliseconds of CPU (read by listing-answers.js; tens when the SDK's parser reads it); there
+ * it runs beside the thread that sends the notifications, on a second core. Until the thread has loaded the SDK (about 0.4 s), and for good if it cannot
  * start, the client lists on this thread: the answers are the same either way.
  *
  * @returns a listing whose `ready` settles true once the thread lists, false if it never will

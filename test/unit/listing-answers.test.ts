@@ -1,8 +1,15 @@
 import { Readable } from 'node:stream';
-import { ListObjectsV2Command, type ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
+import {
+  ListObjectsV2Command,
+  type ListObjectsV2CommandInput,
+  ListObjectVersionsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { listObjectsV2, readListObjectsV2 } from '../../src/tools/list-objects-v2.js';
+import { listObjectsV2, listObjectVersions, readListingAnswer } from '../../src/tools/listing-answers.js';
+
+const readListObjectsV2 = (xml: string) => readListingAnswer('ListObjectsV2', xml);
 
 interface Answer {
   readonly status: number;
@@ -62,7 +69,8 @@ const AWS_PAGE = result(
     '<Size>434234</Size><StorageClass>STANDARD</StorageClass></Contents>',
     '<Contents><Key>logs/  spaced  é.txt</Key><LastModified>2026-11-29T10:11:13.120Z</LastModified>',
     '<ETag>&quot;3858f62230ac3c915f300c664312c11f-3&quot;</ETag><ChecksumAlgorithm>CRC32</ChecksumAlgorithm>',
-    '<ChecksumAlgorithm>SHA256</ChecksumAlgorithm><Size>0</Size><StorageClass>GLACIER_IR</StorageClass></Contents>',
+    '<ChecksumAlgorithm>SHA256</ChecksumAlgorithm><Size>0</Size><StorageClass>GLACIER_IR</StorageClass>',
+    '<Owner><DisplayName>team&amp;ops</DisplayName><ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID></Owner></Contents>',
     '<Contents>\n  <Key>logs/tab&#9;cr&#13;lf&#xA;.txt</Key>\n  <LastModified>2026-11-29T10:11:14Z</LastModified>\n',
     '  <ETag>"d41d8cd98f00b204e9800998ecf8427e"</ETag>\n  <Size>5368709120</Size>\n</Contents>',
     '<CommonPrefixes><Prefix>logs/2026/</Prefix></CommonPrefixes>',
@@ -85,6 +93,7 @@ describe('reading a ListObjectsV2 answer by string search', () => {
       'logs/tab\tcr\rlf\n.txt',
     ]);
     expect(fast.Contents?.[1]?.ChecksumAlgorithm).toEqual(['CRC32', 'SHA256']);
+    expect(fast.Contents?.[1]?.Owner?.DisplayName).toBe('team&ops');
     expect(fast.Contents?.[2]?.Size).toBe(5_368_709_120);
     expect(fast.Prefix).toBe('logs/');
   });
@@ -161,10 +170,12 @@ describe('reading a ListObjectsV2 answer by string search', () => {
     expect(readListObjectsV2(body)?.Contents?.map((object) => object.Key)).toEqual(['\n', 'x😀y']);
   });
 
-  it('leaves to the SDK an answer it does not read exactly: URL-encoded keys, owners, CDATA, attributes', async () => {
+  it('leaves to the SDK an answer it does not read exactly: URL-encoded keys, restore status, CDATA, attributes', async () => {
     const bodies = [
       result('<EncodingType>url</EncodingType><Contents><Key>a%20b</Key></Contents>'),
-      result('<Contents><Key>a</Key><Owner><ID>abc</ID><DisplayName>me</DisplayName></Owner></Contents>'),
+      result(
+        '<Contents><Key>a</Key><RestoreStatus><IsRestoreInProgress>true</IsRestoreInProgress></RestoreStatus></Contents>',
+      ),
       result('<Contents><Key><![CDATA[a<b]]></Key></Contents>'),
       result('<Contents><Key xml:space="preserve">a</Key></Contents>'),
       result('<Contents><Key>a</Key><ETag/></Contents>'),
@@ -175,6 +186,92 @@ describe('reading a ListObjectsV2 answer by string search', () => {
       expect(fast).toEqual(sdk);
       expect(fast.Contents).toBeDefined();
     }
+  });
+});
+
+/** A ListVersionsResult as S3 writes it, around `inner`. */
+const versionsResult = (inner: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${inner}</ListVersionsResult>`;
+
+/** A page of a versioned bucket as AWS answers it: versions and delete markers interleaved, owners, markers. */
+const AWS_VERSIONS_PAGE = versionsResult(
+  [
+    '<Name>uploads</Name><Prefix>logs/</Prefix><KeyMarker>logs/a</KeyMarker><VersionIdMarker>null</VersionIdMarker>',
+    '<NextKeyMarker>logs/c &amp; d</NextKeyMarker><NextVersionIdMarker>3/L4kqtJl40Nr8X8gdRQBpUMLUo</NextVersionIdMarker>',
+    '<MaxKeys>4</MaxKeys><Delimiter>/</Delimiter><IsTruncated>true</IsTruncated>',
+    '<DeleteMarker><Key>logs/b.txt</Key><VersionId>dm1</VersionId><IsLatest>true</IsLatest>',
+    '<LastModified>2026-11-29T10:11:15.000Z</LastModified><Owner><ID>owner-id</ID></Owner></DeleteMarker>',
+    '<Version><Key>logs/b.txt</Key><VersionId>v2</VersionId><IsLatest>false</IsLatest>',
+    '<LastModified>2026-11-29T10:11:12.000Z</LastModified><ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag>',
+    '<ChecksumAlgorithm>CRC64NVME</ChecksumAlgorithm><ChecksumType>FULL_OBJECT</ChecksumType>',
+    '<Size>434234</Size><StorageClass>STANDARD</StorageClass>',
+    '<Owner><DisplayName>me</DisplayName><ID>owner-id</ID></Owner></Version>',
+    '<Version><Key>logs/c &amp; d</Key><VersionId>3/L4kqtJl40Nr8X8gdRQBpUMLUo</VersionId><IsLatest>true</IsLatest>',
+    '<LastModified>2026-11-29T10:11:13.000Z</LastModified><ETag>&quot;3858f62230ac3c915f300c664312c11f-3&quot;</ETag>',
+    '<Size>0</Size><StorageClass>STANDARD</StorageClass><Owner><ID>owner-id</ID></Owner></Version>',
+    '<Version><Key>logs/unversioned.txt</Key><VersionId>null</VersionId><IsLatest>true</IsLatest>',
+    '<LastModified>2026-11-29T10:11:14.000Z</LastModified><ETag>"d41d8cd98f00b204e9800998ecf8427e"</ETag>',
+    '<Size>5368709120</Size><StorageClass>STANDARD</StorageClass></Version>',
+    '<CommonPrefixes><Prefix>logs/2026/</Prefix></CommonPrefixes>',
+  ].join(''),
+);
+
+describe('reading a ListObjectVersions answer by string search', () => {
+  it('gives the SDK’s output, field for field, for a page of AWS’s shape', async () => {
+    expect(readListingAnswer('ListObjectVersions', AWS_VERSIONS_PAGE)).toBeDefined();
+    const input = { Bucket: 'uploads', Prefix: 'logs/', Delimiter: '/' };
+    const { $metadata: _sdk, ...sdk } = await clientAnswering({
+      status: 200,
+      body: AWS_VERSIONS_PAGE,
+    }).s3.send(new ListObjectVersionsCommand(input));
+    const { $metadata: _fast, ...fast } = await listObjectVersions(
+      clientAnswering({ status: 200, body: AWS_VERSIONS_PAGE }).s3,
+      input,
+    );
+    expect(fast).toEqual(sdk);
+    expect(fast.Versions?.map((version) => [version.Key, version.VersionId, version.IsLatest])).toEqual([
+      ['logs/b.txt', 'v2', false],
+      ['logs/c & d', '3/L4kqtJl40Nr8X8gdRQBpUMLUo', true],
+      ['logs/unversioned.txt', 'null', true],
+    ]);
+    expect(fast.DeleteMarkers).toEqual([
+      {
+        Key: 'logs/b.txt',
+        VersionId: 'dm1',
+        IsLatest: true,
+        LastModified: new Date('2026-11-29T10:11:15.000Z'),
+        Owner: { ID: 'owner-id' },
+      },
+    ]);
+    expect(fast.NextKeyMarker).toBe('logs/c & d');
+  });
+
+  it('gives the SDK’s output for an empty page, and leaves URL-encoded keys to the SDK', async () => {
+    const empty = versionsResult(
+      '<Name>b</Name><Prefix></Prefix><KeyMarker></KeyMarker><VersionIdMarker></VersionIdMarker><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>',
+    );
+    const encoded = versionsResult(
+      '<EncodingType>url</EncodingType><Version><Key>a%20b</Key><VersionId>v1</VersionId><IsLatest>true</IsLatest></Version>',
+    );
+    expect(readListingAnswer('ListObjectVersions', empty)).toBeDefined();
+    expect(readListingAnswer('ListObjectVersions', encoded)).toBeUndefined();
+    for (const body of [empty, encoded]) {
+      const { $metadata: _sdk, ...sdk } = await clientAnswering({ status: 200, body }).s3.send(
+        new ListObjectVersionsCommand({ Bucket: 'b' }),
+      );
+      const { $metadata: _fast, ...fast } = await listObjectVersions(
+        clientAnswering({ status: 200, body }).s3,
+        {
+          Bucket: 'b',
+        },
+      );
+      expect(fast).toEqual(sdk);
+    }
+  });
+
+  it('does not read one operation’s answer as the other’s', () => {
+    expect(readListingAnswer('ListObjectVersions', AWS_PAGE)).toBeUndefined();
+    expect(readListingAnswer('ListObjectsV2', AWS_VERSIONS_PAGE)).toBeUndefined();
   });
 });
 
