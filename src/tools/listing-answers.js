@@ -67,17 +67,20 @@ const ENTRY = {
   numbers: ['Size'],
   booleans: ['IsLatest'],
 };
+const OWNER = { text: ['ID', 'DisplayName'], numbers: [], booleans: [] };
 const ANSWERS = {
   ListObjectsV2: {
     root: 'ListBucketResult',
     text: ['Name', 'Delimiter', 'StartAfter', 'ContinuationToken', 'NextContinuationToken'],
     numbers: ['MaxKeys', 'KeyCount'],
+    booleans: ['IsTruncated'],
     lists: { Contents: 'Contents' },
   },
   ListObjectVersions: {
     root: 'ListVersionsResult',
     text: ['Name', 'Delimiter', 'KeyMarker', 'VersionIdMarker', 'NextKeyMarker', 'NextVersionIdMarker'],
     numbers: ['MaxKeys'],
+    booleans: ['IsTruncated'],
     // Element name: the SDK's name for its list.
     lists: { Version: 'Versions', DeleteMarker: 'DeleteMarkers' },
   },
@@ -98,33 +101,32 @@ function listedPrefix(xml) {
   return at < 0 ? undefined : textOf(xml.slice(at), 'Prefix');
 }
 
+/** The first of each of `fields`' elements in `xml`, by type, set on `into`. */
+function readFields(xml, fields, into) {
+  for (const name of fields.text) {
+    const text = textOf(xml, name);
+    if (text !== undefined) into[name] = text;
+  }
+  for (const name of fields.numbers) {
+    const text = textOf(xml, name);
+    if (text !== undefined) into[name] = Number(text);
+  }
+  for (const name of fields.booleans) {
+    const text = textOf(xml, name);
+    if (text !== undefined) into[name] = text === 'true';
+  }
+  return into;
+}
+
 /** The fields of one listed object (`Contents`, `Version`) or delete marker, as the SDK gives them. */
 function entryOf(element) {
-  const entry = {};
-  for (const name of ENTRY.text) {
-    const text = textOf(element, name);
-    if (text !== undefined) entry[name] = text;
-  }
-  for (const name of ENTRY.numbers) {
-    const text = textOf(element, name);
-    if (text !== undefined) entry[name] = Number(text);
-  }
-  for (const name of ENTRY.booleans) {
-    const text = textOf(element, name);
-    if (text !== undefined) entry[name] = text === 'true';
-  }
+  const entry = readFields(element, ENTRY, {});
   const lastModified = textOf(element, 'LastModified');
   if (lastModified !== undefined) entry.LastModified = new Date(lastModified);
   if (element.includes('<ChecksumAlgorithm>')) {
     entry.ChecksumAlgorithm = [...elements(element, 'ChecksumAlgorithm')].map((text) => decode(text));
   }
-  for (const owner of elements(element, 'Owner')) {
-    entry.Owner = {};
-    const id = textOf(owner, 'ID');
-    if (id !== undefined) entry.Owner.ID = id;
-    const displayName = textOf(owner, 'DisplayName');
-    if (displayName !== undefined) entry.Owner.DisplayName = displayName;
-  }
+  for (const owner of elements(element, 'Owner')) entry.Owner = readFields(owner, OWNER, {});
   return entry;
 }
 
@@ -156,17 +158,7 @@ export function readListingAnswer(operation, xml) {
 
 /** {@link readListingAnswer} of an answer whose elements are all plain. */
 function readPlainAnswer(answer, xml) {
-  const output = {};
-  for (const name of answer.text) {
-    const text = textOf(xml, name);
-    if (text !== undefined) output[name] = text;
-  }
-  for (const name of answer.numbers) {
-    const text = textOf(xml, name);
-    if (text !== undefined) output[name] = Number(text);
-  }
-  const truncated = textOf(xml, 'IsTruncated');
-  if (truncated !== undefined) output.IsTruncated = truncated === 'true';
+  const output = readFields(xml, answer, {});
   const prefix = listedPrefix(xml);
   if (prefix !== undefined) output.Prefix = prefix;
   for (const [element, list] of Object.entries(answer.lists)) {
