@@ -4,12 +4,12 @@
  *
  * The SDK builds a tree of the whole document with a general XML parser, then walks it with the
  * operation's schema: 25-65 µs per object listed, most of a backfill's listing CPU. A listing
- * answer is flat and regular (text never holds a raw `<`, so a tag found by `indexOf` is a tag), and
- * reading it by string search costs a tenth of that or less (4.5 µs). The output is the SDK's, field for field; the
- * request, signing, retries, redirects, errors and headers stay the SDK's. An answer this reader
- * does not read exactly as the SDK would (CDATA, attributes or self-closed tags on the elements it
- * reads, URL-encoded keys, an object's restore status, an element never closed) is left to the
- * SDK's parser.
+ * answer is flat and regular (text never holds a raw `<`, so a tag found by `indexOf` is a tag),
+ * and reading it by string search costs a tenth of that or less (4.5 µs). The output is the SDK's,
+ * field for field; the request, signing, retries, redirects, errors and headers stay the SDK's. An
+ * answer this reader does not read exactly as the SDK would (CDATA, attributes or self-closed tags
+ * on the elements it reads, URL-encoded keys, an object's restore status, an element never closed)
+ * is left to the SDK's parser.
  *
  * Where the SDK's parser loses a key, this reader keeps it: a text of only whitespace with a line
  * break (the SDK empties it) and a character reference beyond U+FFFF (the SDK drops it).
