@@ -49,11 +49,11 @@ counter.attach(clients.sqs, 'SQS');
 const notification = backfillBodies(job.bucket, job.stack.region);
 const bodies =
   job.mode === 'raw'
-    ? Array.from({ length: job.objects }, (_, i) =>
+    ? Array.from({ length: job.objects }, (_, i) => benchKey(i)).map((key) =>
         notification({
-          key: benchKey(i),
-          eTag: createHash('md5').update(benchKey(i)).digest('hex'),
-          size: Buffer.byteLength(benchKey(i)),
+          key,
+          eTag: createHash('md5').update(key).digest('hex'),
+          size: Buffer.byteLength(key),
           lastModified: new Date(),
         }),
       )

@@ -89,8 +89,23 @@ const ANSWERS = {
 /** Elements that make an answer the SDK's to read: fields not read here, keys URL-encoded. */
 const NOT_READ_HERE = ['<![CDATA[', '<EncodingType>', '<RestoreStatus>'];
 /** An element read here with attributes, or self-closed: not the plain `<name>text</name>` read here. */
-const UNPLAIN_TAG =
-  /<(Contents|Version|DeleteMarker|CommonPrefixes|Name|Prefix|Delimiter|StartAfter|ContinuationToken|NextContinuationToken|KeyMarker|VersionIdMarker|NextKeyMarker|NextVersionIdMarker|MaxKeys|KeyCount|IsTruncated|Key|VersionId|IsLatest|ETag|StorageClass|ChecksumType|ChecksumAlgorithm|Size|LastModified|Owner|ID|DisplayName)(\s|\/>)/;
+const UNPLAIN_TAG = new RegExp(
+  `<(${[
+    ...new Set([
+      ...[ENTRY, OWNER, ...Object.values(ANSWERS)].flatMap((fields) => [
+        ...fields.text,
+        ...fields.numbers,
+        ...fields.booleans,
+      ]),
+      ...Object.values(ANSWERS).flatMap((answer) => Object.keys(answer.lists)),
+      'CommonPrefixes',
+      'Prefix',
+      'LastModified',
+      'ChecksumAlgorithm',
+      'Owner',
+    ]),
+  ].join('|')})(\\s|\\/>)`,
+);
 
 /** The text of the first `<Prefix>` outside `CommonPrefixes`: the prefix listed. */
 function listedPrefix(xml) {
@@ -126,7 +141,9 @@ function entryOf(element) {
   if (element.includes('<ChecksumAlgorithm>')) {
     entry.ChecksumAlgorithm = [...elements(element, 'ChecksumAlgorithm')].map((text) => decode(text));
   }
-  for (const owner of elements(element, 'Owner')) entry.Owner = readFields(owner, OWNER, {});
+  if (element.includes('<Owner>')) {
+    for (const owner of elements(element, 'Owner')) entry.Owner = readFields(owner, OWNER, {});
+  }
   return entry;
 }
 

@@ -66,8 +66,9 @@ type ThreadMessage =
  * Listing in a worker thread of its own, with the client's region, endpoint and credentials (the
  * thread asks this client for them, so they refresh as its own do). A page of 1,000 keys costs a
  * few milliseconds of CPU (read by listing-answers.js; tens when the SDK's parser reads it); there
- * it runs beside the thread that sends the notifications, on a second core. Until the thread has loaded the SDK (about 0.4 s), and for good if it cannot
- * start, the client lists on this thread: the answers are the same either way.
+ * it runs beside the thread that sends the notifications, on a second core. Until the thread has
+ * loaded the SDK (about 0.4 s), and for good if it cannot start, the client lists on this thread:
+ * the answers are the same either way.
  *
  * @returns a listing whose `ready` settles true once the thread lists, false if it never will
  */

@@ -52,9 +52,10 @@ async function bothReadings(body: string, input: ListObjectsV2CommandInput = { B
   return { sdk, fast };
 }
 
-/** A ListBucketResult as S3 writes it, around `inner`. */
-const result = (inner: string) =>
-  `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${inner}</ListBucketResult>`;
+/** An answer as S3 writes it: the root element `root` around `inner`. */
+const answerXml = (root: string, inner: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${inner}</${root}>`;
+const result = (inner: string) => answerXml('ListBucketResult', inner);
 
 /** A page of AWS's shape: checksums, a multipart ETag, escaped text, a continuation token, common prefixes. */
 const AWS_PAGE = result(
@@ -189,9 +190,7 @@ describe('reading a ListObjectsV2 answer by string search', () => {
   });
 });
 
-/** A ListVersionsResult as S3 writes it, around `inner`. */
-const versionsResult = (inner: string) =>
-  `<?xml version="1.0" encoding="UTF-8"?>\n<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${inner}</ListVersionsResult>`;
+const versionsResult = (inner: string) => answerXml('ListVersionsResult', inner);
 
 /** A page of a versioned bucket as AWS answers it: versions and delete markers interleaved, owners, markers. */
 const AWS_VERSIONS_PAGE = versionsResult(
