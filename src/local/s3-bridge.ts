@@ -25,8 +25,12 @@ interface PendingChange {
 
 const pendingByRequest = new WeakMap<FastifyRequest, PendingChange[]>();
 
-const xmlValues = (xml: string, tag: string): string[] =>
-  [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => unescapeXml(m[1] ?? ''));
+/** The inner XML of each `<tag>` element, as it is (still escaped: it may hold elements). */
+const xmlElements = (xml: string, tag: string): string[] =>
+  [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1] ?? '');
+
+/** The text of each `<tag>` element, unescaped. */
+const xmlValues = (xml: string, tag: string): string[] => xmlElements(xml, tag).map(unescapeXml);
 
 function unescapeXml(text: string): string {
   return text
@@ -81,7 +85,9 @@ function changesOf(
         ];
       }
       if ('delete' in query) {
-        const deleted = xmlValues(body, 'Deleted').flatMap((entry) => xmlValues(entry, 'Key'));
+        // Each entry's text is unescaped once, as its Key: an entry unescaped whole first would
+        // turn a key holding `&lt;` into one holding `<`.
+        const deleted = xmlElements(body, 'Deleted').flatMap((entry) => xmlValues(entry, 'Key'));
         return deleted.map((deletedKey) => ({ eventName: 'ObjectRemoved:Delete', bucket, key: deletedKey }));
       }
       return [];

@@ -140,6 +140,24 @@ describe('local S3 notification bridge', () => {
     expect(await receiveBodies(stack.clients.sqs, stack.queues.ingest.url)).toEqual([]);
   });
 
+  it('names each key DeleteObjects removed as it is, markup-like text included', async () => {
+    // Prepare: keys whose names hold text that looks like XML escapes. (Not `&lt;`: fauxqs reads
+    // DeleteObjects' request unescaping `&amp;` first, so it would delete `<` instead.)
+    const s3 = stack.clients.s3;
+    const keys = ['bridge/x&amp;y.txt', 'bridge/x&amp;amp;y <z>.txt'];
+    for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: 'uploads', Key: key, Body: 'x' }));
+    await nextNotifications(keys.length);
+    // Act
+    await s3.send(
+      new DeleteObjectsCommand({ Bucket: 'uploads', Delete: { Objects: keys.map((key) => ({ Key: key })) } }),
+    );
+    const events = (await nextNotifications(keys.length)).map((n) => n.event);
+    // Assess
+    expect(events.map((e) => `${e.eventName} ${e.key}`)).toEqual(
+      keys.map((key) => `ObjectRemoved:Delete ${key}`),
+    );
+  });
+
   it('gives every notification a larger sequencer than the one before', async () => {
     const s3 = stack.clients.s3;
     for (let i = 0; i < 5; i++) {
