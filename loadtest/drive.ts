@@ -1,4 +1,3 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { forEachLimited } from '../src/concurrency.js';
 import { buildS3Notification } from '../src/local/notification.js';
@@ -75,18 +74,16 @@ async function upload(
   sizeBytes: number,
 ): Promise<UploadedVersion & { versionId?: string }> {
   const body = objectBody(runId, object.index, version, sizeBytes);
-  const response = await target.s3.send(
-    new PutObjectCommand({
-      Bucket: target.bucket,
-      Key: object.key,
-      Body: body,
-      ContentType: 'application/octet-stream',
-    }),
-  );
+  const answer = await target.uploader.put({
+    bucket: target.bucket,
+    key: object.key,
+    body,
+    contentType: 'application/octet-stream',
+  });
   return {
-    eTag: (response.ETag ?? '').replace(/"/g, ''),
+    eTag: (answer.eTag ?? '').replace(/"/g, ''),
     size: body.length,
-    ...(response.VersionId && response.VersionId !== 'null' && { versionId: response.VersionId }),
+    ...(answer.versionId && answer.versionId !== 'null' && { versionId: answer.versionId }),
   };
 }
 

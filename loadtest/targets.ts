@@ -8,6 +8,7 @@ import type { AwsFrontDoor } from '../src/local/lambda/aws-front-door.js';
 import type { ExecutionEnvironments } from '../src/local/lambda/execution-environments.js';
 import {
   type LocalStackOptions,
+  localCredentials,
   type RuntimeDescription,
   type RuntimeMode,
   startLocalStack,
@@ -16,6 +17,7 @@ import { executionEnvironmentLogWriter } from '../src/local/terminal-logs.js';
 import { DEFAULT_STACK_FILE, resolveTarget, type TargetOptions } from '../src/tools/target.js';
 import { ToolError } from '../src/tools/tool-error.js';
 import type { FaultInjector } from './fault-injector.js';
+import { clientUploader, type ObjectUploader, threadUploader } from './uploader.js';
 
 export type TargetKind = 'embedded' | 'local' | 'aws';
 
@@ -31,6 +33,8 @@ export interface LoadTarget {
   readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
+  /** Makes the workload's uploads (on the embedded target, from a thread of its own). */
+  readonly uploader: ObjectUploader;
   /** Whether S3's notifications pass through the fault injector's tap (embedded only). */
   readonly tapped: boolean;
   /** The worker's AWS calls, where the load test runs the worker itself (embedded only). */
@@ -83,6 +87,18 @@ export async function embeddedTarget(injector: FaultInjector, options: EmbeddedO
     ...(options.handler && { handler: options.handler }),
     worker: { batchSize: options.batchSize, concurrency: options.workerConcurrency, batchingWindowMs: 0 },
   });
+  let uploader: ObjectUploader;
+  try {
+    uploader = await threadUploader({
+      region: stack.description.region,
+      endpoint: stack.description.endpoints.s3,
+      forcePathStyle: true,
+      credentials: localCredentials(),
+    });
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
   return {
     kind: 'embedded',
     label: `embedded (${stack.dynamodbBackend})`,
@@ -92,6 +108,7 @@ export async function embeddedTarget(injector: FaultInjector, options: EmbeddedO
     dlqUrl: stack.queues.dlq.url,
     uploadLogTable: stack.names.uploadLogTable,
     ...stack.clients,
+    uploader,
     tapped: true,
     ...(stack.frontDoor && { calls: stack.frontDoor }),
     ...(stack.frontDoor &&
@@ -105,7 +122,10 @@ export async function embeddedTarget(injector: FaultInjector, options: EmbeddedO
     recordsInFlight: options.batchSize * options.workerConcurrency,
     emfTotals: async () => sumEmfCounts(emfLines),
     settle: () => stack.bridge.drain(),
-    close: () => stack.stop(),
+    close: async () => {
+      await uploader.close();
+      await stack.stop();
+    },
   };
 }
 
@@ -134,6 +154,7 @@ export async function remoteTarget(options: TargetOptions): Promise<LoadTarget> 
     dlqUrl: target.dlqUrl,
     uploadLogTable: target.uploadLogTable,
     ...clients,
+    uploader: clientUploader(clients.s3),
     tapped: false,
     emfTotals: async () => {
       if (!emfFile) return undefined;
