@@ -1,14 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ExecutionEnvironments } from '../../src/local/lambda/execution-environments.js';
+import { ExecutionEnvironments, environmentNiceness } from '../../src/local/lambda/execution-environments.js';
 import { LAMBDA_NODE_MAJOR, resolveNodeRuntime } from '../../src/local/lambda/node-runtime.js';
 
 /** A stand-in bundle whose handler does what the first record's body says. */
 const FIXTURE = `
 import { getHeapStatistics } from 'node:v8';
+import { getPriority } from 'node:os';
 let invocations = 0;
 if (process.env.FAIL_INIT) throw new Error('init exploded');
 export const handler = async (event, context) => {
@@ -21,6 +22,7 @@ export const handler = async (event, context) => {
   return {
     batchItemFailures: [],
     pid: process.pid,
+    niceness: getPriority(),
     invocations,
     version: process.version,
     remainingMs: context.getRemainingTimeInMillis(),
@@ -44,6 +46,7 @@ const eventOf = (body: string): SQSEvent => ({ Records: [{ messageId: 'm1', body
 
 type Answer = {
   pid: number;
+  niceness: number;
   invocations: number;
   version: string;
   remainingMs: number;
@@ -102,6 +105,17 @@ describe.each(['current', String(LAMBDA_NODE_MAJOR)])('execution environments on
     expect(environments.stats.environmentsCreated).toBe(1);
     expect(environments.stats.coldStartMs).toHaveLength(1);
     expect(environments.stats.coldStartMs[0]).toBeGreaterThan(0);
+  });
+
+  it('runs each environment at a lower CPU priority than the services (this process)', async () => {
+    const environments = start();
+    const answers = await Promise.all([invoke(environments, 'sleep 50'), invoke(environments, 'sleep 50')]);
+
+    expect(new Set(answers.map((answer) => answer.pid)).size).toBe(2);
+    for (const answer of answers) {
+      expect(answer.niceness).toBe(environmentNiceness(getPriority()));
+      expect(answer.niceness).toBeGreaterThan(getPriority());
+    }
   });
 
   it('creates an environment for each invocation that finds none free, each handling one at a time', async () => {
