@@ -79,15 +79,20 @@ export async function threadUploader(config: UploadThreadConfig): Promise<Object
     for (const request of pending.values()) request.reject(failure);
     pending.clear();
   };
-  await new Promise<void>((resolve, reject) => {
-    thread.once('message', (message: ThreadMessage) =>
-      message.kind === 'ready' ? resolve() : reject(new Error('the upload thread did not start')),
-    );
-    thread.once('error', reject);
-    thread.once('exit', (code) =>
-      reject(new Error(`the upload thread exited (code ${code}) before it was ready`)),
-    );
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      thread.once('message', (message: ThreadMessage) =>
+        message.kind === 'ready' ? resolve() : reject(new Error('the upload thread did not start')),
+      );
+      thread.once('error', reject);
+      thread.once('exit', (code) =>
+        reject(new Error(`the upload thread exited (code ${code}) before it was ready`)),
+      );
+    });
+  } catch (error) {
+    await thread.terminate();
+    throw error;
+  }
   thread.on('message', (message: ThreadMessage) => {
     if (message.kind !== 'uploaded') return;
     const request = pending.get(message.id);
