@@ -81,6 +81,8 @@ export async function embeddedTarget(injector: FaultInjector, options: EmbeddedO
     metricsOutput: (line) => emfLines.push(line),
     notificationTap: injector.tap,
     runtime: options.handler ? 'source' : (options.runtime ?? 'bundle'),
+    // What is measured is the pipeline as on AWS, where a busy function does not slow the services.
+    environmentsBelowServices: true,
     ...(options.node !== undefined && !options.handler && { node: options.node }),
     // Warnings and errors only, one readable line each; the worker's INFO lines would be the bulk of the run's output.
     workerOutput: executionEnvironmentLogWriter('text', false, 'WARN'),

@@ -60,6 +60,12 @@ export interface LocalStackOptions {
   readonly runtime?: RuntimeMode;
   /** The Node.js the bundle runs on (`current`, `22` or a path). @default 'current' */
   readonly node?: string;
+  /**
+   * Runs the bundle's environments below this process's CPU priority, so that the services get a
+   * core first, as AWS's do (see `ENVIRONMENT_NICE_INCREMENT`): the load test's measurements.
+   * @default false (tests and `npm start` share the machine with other work)
+   */
+  readonly environmentsBelowServices?: boolean;
   /** CDK context (`-c KEY=VALUE`) of the synth the worker's settings come from. */
   readonly context?: Readonly<Record<string, string>>;
   /** Rebuilds the bundle when its sources change, and moves the worker to it (`npm start`). @default false */
@@ -380,6 +386,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           memorySize: lambdaSettings.memorySize,
           functionName,
           region,
+          servicesFirst: options.environmentsBelowServices ?? false,
           onOutput: (line, stream) => {
             if (stream === 'stdout' && isEmfLine(line)) emitEmf(line);
             else (options.workerOutput ?? writeWorkerLine)(line, stream);

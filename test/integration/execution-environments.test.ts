@@ -70,7 +70,12 @@ afterEach(async () => {
 describe.each(['current', String(LAMBDA_NODE_MAJOR)])('execution environments on Node.js %s', (node) => {
   const runtime = resolveNodeRuntime(node);
   const start = (
-    overrides: { timeoutMs?: number; memorySize?: number; environment?: Record<string, string> } = {},
+    overrides: {
+      timeoutMs?: number;
+      memorySize?: number;
+      environment?: Record<string, string>;
+      servicesFirst?: boolean;
+    } = {},
   ) => {
     process.env.PARENT_ONLY = 'must not leak';
     const environments = new ExecutionEnvironments({
@@ -87,6 +92,7 @@ describe.each(['current', String(LAMBDA_NODE_MAJOR)])('execution environments on
       functionName: 'fixture-fn',
       region: 'us-east-1',
       onOutput: () => undefined,
+      servicesFirst: overrides.servicesFirst ?? false,
     });
     open.push(environments);
     return environments;
@@ -107,15 +113,18 @@ describe.each(['current', String(LAMBDA_NODE_MAJOR)])('execution environments on
     expect(environments.stats.coldStartMs[0]).toBeGreaterThan(0);
   });
 
-  it('runs each environment at a lower CPU priority than the services (this process)', async () => {
-    const environments = start();
-    const answers = await Promise.all([invoke(environments, 'sleep 50'), invoke(environments, 'sleep 50')]);
+  it('runs each environment below the services (this process) with servicesFirst, at their priority without', async () => {
+    const below = start({ servicesFirst: true });
+    const same = start();
+    const answers = await Promise.all([invoke(below, 'sleep 50'), invoke(below, 'sleep 50')]);
+    const unchanged = await invoke(same, 'hello');
 
     expect(new Set(answers.map((answer) => answer.pid)).size).toBe(2);
     for (const answer of answers) {
       expect(answer.niceness).toBe(environmentNiceness(getPriority()));
       expect(answer.niceness).toBeGreaterThan(getPriority());
     }
+    expect(unchanged.niceness).toBe(getPriority());
   });
 
   it('creates an environment for each invocation that finds none free, each handling one at a time', async () => {

@@ -18,11 +18,12 @@ const INIT_TIMEOUT_MS = 10_000;
 const UNRESPONSIVE_GRACE_MS = 2_000;
 
 /**
- * How many nice levels below this process the environments run. This process stands in for AWS:
- * S3, SQS, DynamoDB and the front door answer the environments' calls. On AWS a busy function does
- * not slow those services down; on a machine with fewer cores than busy processes, equal
- * priorities would let it (the services' event loop waits for a core while the environments
- * that wait on it run). With a lower priority the environments get the CPU the services leave.
+ * How many nice levels below this process the environments run with `servicesFirst`. This process
+ * stands in for AWS: S3, SQS, DynamoDB and the front door answer the environments' calls. On AWS a
+ * busy function does not slow those services down; on a machine with fewer cores than busy
+ * processes, equal priorities let it (the services' event loop waits for a core while the
+ * environments that wait on it run). With a lower priority the environments get the CPU the
+ * services leave, and so does any other busy process: a run beside other work starves them.
  */
 export const ENVIRONMENT_NICE_INCREMENT = 10;
 
@@ -48,6 +49,11 @@ export interface ExecutionEnvironmentsOptions {
   readonly region: string;
   /** Each line an environment writes to stdout (logs and EMF) or stderr. */
   readonly onOutput: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Runs each environment, once ready, {@link ENVIRONMENT_NICE_INCREMENT} nice levels below this
+   * process (the load test's embedded target). @default false
+   */
+  readonly servicesFirst?: boolean;
 }
 
 /** What the environments did, for the load test's report and `npm start`'s status line. */
@@ -277,7 +283,7 @@ export class ExecutionEnvironments {
   }
 
   #spawn(): Environment {
-    const { nodePath, memorySize, handlerExport, environment, onOutput } = this.#options;
+    const { nodePath, memorySize, handlerExport, environment, onOutput, servicesFirst } = this.#options;
     const started = performance.now();
     const child = spawn(
       nodePath,
@@ -310,7 +316,7 @@ export class ExecutionEnvironments {
         this.stats.coldStartMs.push(performance.now() - started);
         // The init (the cold start) runs at this process's priority, so that it measures the
         // import, not how busy the services are; the invocations run below it.
-        if (child.pid !== undefined) lowerPriority(child.pid);
+        if (servicesFirst && child.pid !== undefined) lowerPriority(child.pid);
       },
       () => {
         // An init that failed or timed out; environments ended by stop() are not crashes.
