@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { logger } from '../observability.js';
+import { decodeXmlText } from '../tools/xml-text.js';
 import {
   type BridgedChange,
   buildS3Notification,
@@ -30,17 +31,7 @@ const xmlElements = (xml: string, tag: string): string[] =>
   [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1] ?? '');
 
 /** The text of each `<tag>` element, unescaped. */
-const xmlValues = (xml: string, tag: string): string[] => xmlElements(xml, tag).map(unescapeXml);
-
-function unescapeXml(text: string): string {
-  return text
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&#(\d+);/g, (_, code: string) => String.fromCodePoint(Number(code)))
-    .replace(/&amp;/g, '&');
-}
+const xmlValues = (xml: string, tag: string): string[] => xmlElements(xml, tag).map(decodeXmlText);
 
 const stripQuotes = (eTag: string | undefined) => eTag?.replace(/^"|"$/g, '');
 

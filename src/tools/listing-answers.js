@@ -18,19 +18,7 @@
  */
 import { Readable } from 'node:stream';
 import { ListObjectsV2Command, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
-
-/** What S3 escapes in text; numeric references are decoded too. */
-const ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g;
-
-/** An element's text with its entities decoded. */
-function decode(text) {
-  if (!text.includes('&')) return text;
-  return text.replace(ENTITY, (_, name) => {
-    if (name[0] !== '#') return ENTITIES[name];
-    return String.fromCodePoint(name[1] === 'x' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1)));
-  });
-}
+import { decodeXmlText as decode } from './xml-text.js';
 
 /** Thrown on an element opened and never closed: the SDK's parser reads (and rejects) that answer. */
 class Unclosed extends Error {}
