@@ -128,6 +128,7 @@ export class IngestStack extends Stack {
         ...(props.maxObjectBytes !== undefined && { maxObjectBytes: props.maxObjectBytes }),
         ...(props.allowedContentTypes && { allowedContentTypes: props.allowedContentTypes }),
         ...(props.blockedExtensions && { blockedExtensions: props.blockedExtensions }),
+        watchedBuckets: this.watchedBuckets.map((bucket) => bucket.bucketName),
       },
     });
     this.grantLeastPrivilege();

@@ -17,6 +17,12 @@ export interface WorkerConfig {
   readonly idempotencyTtlSeconds: number;
   /** Env: `MAX_OBJECT_BYTES`, `ALLOWED_CONTENT_TYPES` (comma-separated, `image/*` allowed), `BLOCKED_EXTENSIONS` (comma-separated). */
   readonly validation: ValidationRules;
+  /**
+   * The buckets whose events the worker records; an event for any other bucket (the copy
+   * destination, someone else's bucket) is ignored and counted as `ForeignEventsIgnored`.
+   * Env: `WATCHED_BUCKETS` (comma-separated). @default every bucket (the deployed stack always sets it)
+   */
+  readonly watchedBuckets?: readonly string[];
 }
 
 /** The environment variable names the worker reads; the CDK stack sets the same names. */
@@ -30,6 +36,7 @@ export const CONFIG_ENV = {
   maxObjectBytes: 'MAX_OBJECT_BYTES',
   allowedContentTypes: 'ALLOWED_CONTENT_TYPES',
   blockedExtensions: 'BLOCKED_EXTENSIONS',
+  watchedBuckets: 'WATCHED_BUCKETS',
 } as const;
 
 /** Shards per bucket-day of the `byBucketDay` index when `GSI_SHARD_COUNT` is not set. */
@@ -158,8 +165,12 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
       extensionEntryProblem,
     ).toLowerCase(),
   );
+  const watchedBuckets = list(env, CONFIG_ENV.watchedBuckets)?.map((name) =>
+    checked(CONFIG_ENV.watchedBuckets, name, bucketNameProblem),
+  );
   return Object.freeze({
     uploadLogTable: requiredString(env, CONFIG_ENV.uploadLogTable),
+    ...(watchedBuckets !== undefined && { watchedBuckets: Object.freeze(watchedBuckets) }),
     idempotencyTable: requiredString(env, CONFIG_ENV.idempotencyTable),
     ...(copyDestinationBucket !== undefined && { copyDestinationBucket }),
     ...(retentionDays !== undefined && { retentionDays }),

@@ -19,6 +19,8 @@ export const MetricName = {
   StaleEventsIgnored: 'StaleEventsIgnored',
   TestEventsSkipped: 'TestEventsSkipped',
   RecordsFailed: 'RecordsFailed',
+  /** Events for buckets the stack does not watch (the copy destination, someone else's bucket): not recorded. */
+  ForeignEventsIgnored: 'ForeignEventsIgnored',
   /** Accepted objects recorded without their copy: archived storage class, or no time left to copy. */
   CopiesSkipped: 'CopiesSkipped',
   IngestLatency: 'IngestLatency',

@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Fn, Token } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -21,6 +21,8 @@ export interface WorkerSettings {
   readonly maxObjectBytes?: number;
   readonly allowedContentTypes?: readonly string[];
   readonly blockedExtensions?: readonly string[];
+  /** Bucket names (or tokens) whose events the worker records; events of others are ignored. */
+  readonly watchedBuckets?: readonly string[];
 }
 
 /** Props of {@link WorkerFunction}. */
@@ -58,10 +60,17 @@ function environmentOf(settings: WorkerSettings, logLevel: string): Record<strin
     [CONFIG_ENV.maxObjectBytes, settings.maxObjectBytes],
     [CONFIG_ENV.allowedContentTypes, settings.allowedContentTypes],
     [CONFIG_ENV.blockedExtensions, settings.blockedExtensions],
+    [CONFIG_ENV.watchedBuckets, settings.watchedBuckets],
   ];
   for (const [name, value] of optional) {
     if (value === undefined) continue;
-    env[name] = Array.isArray(value) ? value.join(',') : String(value);
+    // A list with a deploy-time value (a bucket the stack makes) is joined by CloudFormation.
+    const list = value as readonly string[];
+    env[name] = Array.isArray(value)
+      ? list.some((item) => Token.isUnresolved(item))
+        ? Fn.join(',', [...list])
+        : list.join(',')
+      : String(value);
   }
   return env;
 }

@@ -55,7 +55,7 @@ export function consoleCommand(): Command {
         port,
       );
       console.log(
-        `Console of ${target.label} (${target.region}): ${running.url}${flags.allowChanges ? '' : '  (read-only)'}\nCtrl-C stops it.`,
+        `Console of ${target.label} (${target.region}): ${running.operatorUrl}${flags.allowChanges ? '' : '  (read-only)'}\nCtrl-C stops it.`,
       );
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
       await running.close();

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { printable } from '../tools/format.js';
 import { ToolError, UsageError } from '../tools/tool-error.js';
 import { backfillCommand } from './backfill.js';
 import { consoleCommand } from './console.js';
@@ -75,7 +76,10 @@ export async function runCli(argv: readonly string[]): Promise<number | undefine
     }
     const message = error instanceof Error ? error.message : String(error);
     const known = error instanceof ToolError;
-    process.stderr.write(`error: ${known ? message : `${(error as Error).name ?? 'Error'}: ${message}`}\n`);
+    // A message may quote a key or a body: shown escaped, on one line.
+    process.stderr.write(
+      `error: ${printable(known ? message : `${(error as Error).name ?? 'Error'}: ${message}`)}\n`,
+    );
     if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     else if (!known) process.stderr.write('(add --debug for the stack trace)\n');
     return error instanceof UsageError ? 2 : 1;

@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { parseFilters } from '../tools/dlq-messages.js';
 import {
@@ -13,6 +11,7 @@ import {
   startMoveTask,
 } from '../tools/dlq-operations.js';
 import { formatAge, renderTable } from '../tools/format.js';
+import { discardFilePath } from '../tools/private-files.js';
 import { progressReporter } from '../tools/progress.js';
 import { resolveTarget, type ToolTarget } from '../tools/target.js';
 import { ToolError, UsageError } from '../tools/tool-error.js';
@@ -42,6 +41,14 @@ async function localEndpointOf(
   if (target.kind !== 'local') return undefined;
   const endpoint = await sqs.config.endpoint?.();
   return endpoint && `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`;
+}
+
+/** What redrive says of messages it kept because they name only buckets the stack does not watch. */
+function unwatchedNote(count: number, target: ToolTarget, kept = 'stay in the DLQ'): string {
+  return (
+    `${count} messages name only buckets this stack does not watch (${target.watchedBuckets.join(', ')}) and ${kept}: ` +
+    'the worker would ignore them. Peek at them, then discard them with --filter bucket=NAME.'
+  );
 }
 
 function requireAwsMoveTasks(target: ToolTarget): string {
@@ -99,7 +106,13 @@ export function redriveCommand(): Command {
         renderTable(messages, [
           { header: 'message id', value: (m) => m.messageId },
           { header: 'bucket', value: (m) => m.bucket ?? '-' },
-          { header: 'key', value: (m) => m.key ?? '-' },
+          {
+            header: 'key',
+            value: (m) =>
+              m.key === undefined
+                ? '-'
+                : `${m.key}${(m.keys?.length ?? 0) > 1 ? ` (+${(m.keys?.length ?? 1) - 1} more)` : ''}`,
+          },
           { header: 'event', value: (m) => m.event ?? `unreadable: ${m.problem}` },
           { header: 'receives', value: (m) => m.receiveCount },
           { header: 'first sent', value: (m) => m.firstSentAt },
@@ -153,6 +166,7 @@ export function redriveCommand(): Command {
         ...(flags.rate && { rate: flags.rate }),
         ...(flags.limit && { limit: flags.limit }),
         dryRun: flags.dryRun ?? false,
+        watchedBuckets: target.watchedBuckets,
         onProgress: (p) => progress.update(`moved ${p.moved}, skipped ${p.skipped}, scanned ${p.scanned}`),
       });
       progress.done();
@@ -163,6 +177,7 @@ export function redriveCommand(): Command {
           ? `Dry run: ${result.moved} messages would move to the ingest queue (${result.skipped} do not match).`
           : `Moved ${result.moved} messages to the ingest queue (${result.skipped} did not match and stay in the DLQ).`,
       );
+      if (result.unwatched > 0) console.log(unwatchedNote(result.unwatched, target));
     });
 
   withTargetOptions(redrive.command('progress'))
@@ -207,15 +222,21 @@ export function redriveCommand(): Command {
       [],
     )
     .option('--yes', 'confirm: discard deletes messages')
-    .option('--out <file>', 'where to save them (default .local/discarded-<time>.ndjson)')
+    .option(
+      '--out <file>',
+      'where to save them, readable by you only (default $LOCAL_STATE_DIR or .local, discarded-<time>.ndjson)',
+    )
     .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nA message of several records is discarded only when every record matches bucket=, key-prefix= and event=.',
+    )
     .action(async (flags: Common & { filter: string[]; yes?: boolean; out?: string }) => {
-      const filter = parseFilters(flags.filter);
+      const filter = parseFilters(flags.filter, 'every');
       if (!flags.yes)
         throw new UsageError('discard deletes messages: add --yes once you have peeked at them');
       const { target, clients } = await resolveTarget(targetOptionsOf(flags));
-      const file = flags.out ?? `.local/discarded-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson`;
-      await mkdir(dirname(file), { recursive: true });
+      const file = flags.out ?? discardFilePath();
       const progress = progressReporter('discard');
       const result = await discardMessages(clients.sqs, {
         url: target.dlqUrl,
@@ -249,6 +270,7 @@ export function redriveCommand(): Command {
           ...(filter && { filter }),
           ...(flags.rate && { rate: flags.rate }),
           dryRun: flags.dryRun ?? false,
+          watchedBuckets: target.watchedBuckets,
           onProgress: (p) => progress.update(`sent ${p.moved}, skipped ${p.skipped}`),
         });
       } catch (error) {
@@ -263,12 +285,14 @@ export function redriveCommand(): Command {
           dryRun: flags.dryRun ?? false,
           sent: result.moved,
           skipped: result.skipped,
+          unwatched: result.unwatched,
         });
       console.log(
         flags.dryRun
           ? `Dry run: ${result.moved} saved messages would go back to the ingest queue (${result.skipped} do not match).`
           : `Sent ${result.moved} saved messages back to the ingest queue (${result.skipped} did not match).`,
       );
+      if (result.unwatched > 0) console.log(unwatchedNote(result.unwatched, target, 'were not sent'));
     });
 
   return redrive;

@@ -1,8 +1,16 @@
 import { Command, Option } from 'commander';
-import { renderCsv, renderTable } from '../tools/format.js';
+import { printable, renderCsv, renderTable } from '../tools/format.js';
 import { requireWatchedBucket, resolveTarget } from '../tools/target.js';
 import { UsageError } from '../tools/tool-error.js';
-import { type LogRow, parseS3Uri, UPLOAD_COLUMNS, UploadQueries } from '../tools/upload-queries.js';
+import {
+  checkTimeRange,
+  decodeCursor,
+  type LogRow,
+  MAX_RANGE_DAYS,
+  parseS3Uri,
+  UPLOAD_COLUMNS,
+  UploadQueries,
+} from '../tools/upload-queries.js';
 import {
   positiveInteger,
   printJson,
@@ -14,19 +22,9 @@ import {
 function parseTime(value: string | undefined, name: string, fallback: Date): Date {
   if (value === undefined) return fallback;
   const time = new Date(value);
-  if (Number.isNaN(time.getTime())) throw new UsageError(`${name} must be an ISO 8601 time, got "${value}"`);
+  if (Number.isNaN(time.getTime()))
+    throw new UsageError(`${name} must be an ISO 8601 time, got "${printable(value)}"`);
   return time;
-}
-
-/** A cursor is the `gsi1sk` of a page's last row: `<eventTime>#<key>`. */
-function checkCursor(after: string | undefined): void {
-  if (after === undefined) return;
-  const time = after.split('#')[0] ?? '';
-  if (!after.includes('#') || Number.isNaN(Date.parse(time))) {
-    throw new UsageError(
-      `--after takes the cursor an earlier page printed (like 2026-11-24T10:00:00.000Z#key), got "${after}"`,
-    );
-  }
 }
 
 interface UploadsFlags extends TargetFlags {
@@ -64,15 +62,18 @@ export function uploadsCommand(): Command {
     .addHelpText(
       'after',
       '\nWith neither --bucket nor --object: every watched bucket, last 24 hours.\n' +
+        `A range spans at most ${MAX_RANGE_DAYS} days. Tables show control and bidi characters of keys as escapes (\\x1b, \\n, \\u202e);\n` +
+        "CSV cells that begin with = + - @ ' tab or CR get a leading ' (reprocess --from-file takes it off again).\n" +
         'JSON: { "rows": [...], "state": {...}|null (with --object), "next": CURSOR (when more) }.',
     )
     .action(async (flags: UploadsFlags) => {
       const format = flags.json ? 'json' : flags.format;
-      checkCursor(flags.after);
+      if (flags.after !== undefined) decodeCursor(flags.after);
       if (flags.bucket && flags.object) throw new UsageError('give --bucket or --object, not both');
       const to = parseTime(flags.to, '--to', new Date());
       const from = parseTime(flags.from, '--from', new Date(to.getTime() - 86_400_000));
       if (to <= from) throw new UsageError('--to must be after --from');
+      checkTimeRange(from, to);
       const object = flags.object === undefined ? undefined : parseS3Uri(flags.object);
       const { target, clients } = await resolveTarget(targetOptionsOf(flags));
       const queries = new UploadQueries(clients.dynamodb, target.uploadLogTable);
@@ -85,7 +86,7 @@ export function uploadsCommand(): Command {
         if (format === 'table') {
           console.log(
             state
-              ? `\nstate: ${state.status} (eTag ${state.eTag ?? '-'}, size ${state.size ?? '-'}, event ${state.eventTime}, sequencer ${state.sequencer})`
+              ? `\nstate: ${printable(`${state.status} (eTag ${state.eTag ?? '-'}, size ${state.size ?? '-'}, event ${state.eventTime}, sequencer ${state.sequencer})`)}`
               : '\nstate: none recorded',
           );
         }
@@ -94,27 +95,19 @@ export function uploadsCommand(): Command {
 
       if (flags.bucket) requireWatchedBucket(target, flags.bucket);
       const buckets = flags.bucket ? [flags.bucket] : target.watchedBuckets;
-      const pages = await Promise.all(
-        buckets.map((bucket) =>
-          queries.byBucket({
-            bucket,
-            from,
-            to,
-            shardCount: flags.shards ?? target.gsiShardCount,
-            limit: flags.limit,
-            ...(flags.status && { status: flags.status }),
-            ...(flags.after && { after: flags.after }),
-          }),
-        ),
-      );
-      const rows = pages
-        .flatMap((page) => page.rows)
-        .sort((a, b) => String(a.gsi1sk).localeCompare(String(b.gsi1sk)))
-        .slice(0, flags.limit);
-      const next = pages.find((page) => page.next)?.next;
-      if (format === 'json') return printJson({ rows, ...(next && { next }) });
-      print(rows, format);
-      if (next) console.error(`more rows: add --after '${next}'`);
+      const page = await queries.byBuckets({
+        buckets,
+        from,
+        to,
+        shardCount: flags.shards ?? target.gsiShardCount,
+        limit: flags.limit,
+        ...(flags.status && { status: flags.status }),
+        ...(flags.after && { after: flags.after }),
+      });
+      if (format === 'json') return printJson({ rows: page.rows, ...(page.next && { next: page.next }) });
+      print(page.rows, format);
+      // The cursor is base64url: safe to paste unquoted, whatever the keys hold.
+      if (page.next) console.error(`more rows: add --after ${page.next}`);
     });
 }
 

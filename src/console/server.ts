@@ -1,7 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type MessageFilter, parseFilters } from '../tools/dlq-messages.js';
@@ -12,10 +13,17 @@ import {
   peekMessages,
   queueDepth,
 } from '../tools/dlq-operations.js';
-import { renderCsv } from '../tools/format.js';
+import { printable, renderCsv } from '../tools/format.js';
+import { discardFilePath, stateDirectory } from '../tools/private-files.js';
 import { requireWatchedBucket, type ToolClients, type ToolTarget } from '../tools/target.js';
-import { isUsageError, ToolError } from '../tools/tool-error.js';
-import { UPLOAD_COLUMNS, UploadQueries } from '../tools/upload-queries.js';
+import { isUsageError, ToolError, UsageError } from '../tools/tool-error.js';
+import {
+  type BucketRangeQuery,
+  checkTimeRange,
+  type RowPage,
+  UPLOAD_COLUMNS,
+  UploadQueries,
+} from '../tools/upload-queries.js';
 import { type DashboardOptions, type MetricsSource, readDashboard } from './metrics-source.js';
 
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
@@ -41,7 +49,7 @@ export interface ConsoleOptions {
   readonly allowChanges: boolean;
   /** Where the S3/SQS emulator answers (local only: the ingest queue's oldest age). */
   readonly sqsEndpoint?: string;
-  /** Where discard saves what it deletes. @default .local/ */
+  /** Where discard saves what it deletes. @default the state directory (`LOCAL_STATE_DIR`, or .local) */
   readonly discardDirectory?: string;
   readonly dashboard?: DashboardOptions;
   /** What the worker did lately, for the status page (local only). */
@@ -50,8 +58,14 @@ export interface ConsoleOptions {
 
 /** A running console. */
 export interface RunningConsole {
+  /** Where it answers, without the token: `http://127.0.0.1:PORT/`. */
   readonly url: string;
-  /** The per-process token state-changing requests must carry (the page has it). */
+  /**
+   * The URL to hand the operator: {@link url} with the token in its fragment (`#token=...`).
+   * A fragment never goes over the wire, so the token is in no request line, log or Referer.
+   */
+  readonly operatorUrl: string;
+  /** The per-process token every `/api/` request must carry (`X-Console-Token`). */
   readonly token: string;
   readonly server: FastifyInstance;
   close(): Promise<void>;
@@ -59,48 +73,118 @@ export interface RunningConsole {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
+/** Rows per query while the CSV export pages through a range. */
+const CSV_PAGE_ROWS = 1000;
+
+/** The CSV export: the header and the first page, then each next page until the range ends. */
+async function* csvPages(
+  queries: UploadQueries,
+  query: BucketRangeQuery,
+  first: RowPage,
+): AsyncGenerator<string> {
+  let page = first;
+  yield `${renderCsv(page.rows, UPLOAD_COLUMNS)}\n`;
+  while (page.next) {
+    page = await queries.byBuckets({ ...query, after: page.next });
+    const body = renderCsv(page.rows, UPLOAD_COLUMNS);
+    // renderCsv starts with the header row: later pages send their rows only.
+    const rows = body.slice(body.indexOf('\n') + 1);
+    if (page.rows.length > 0) yield `${rows}\n`;
+  }
+}
+
+/** Compares bytes in constant time; any header value (non-ASCII bytes included) is just unequal. */
 const sameToken = (given: unknown, token: string): boolean => {
-  if (typeof given !== 'string' || given.length !== token.length) return false;
-  return timingSafeEqual(Buffer.from(given), Buffer.from(token));
+  if (typeof given !== 'string') return false;
+  const givenBytes = Buffer.from(given, 'latin1');
+  const tokenBytes = Buffer.from(token, 'latin1');
+  return givenBytes.length === tokenBytes.length && timingSafeEqual(givenBytes, tokenBytes);
 };
 
 /**
  * Why a request is refused, or undefined when it may go on. Every request must name this server
- * as its Host (a page of another site resolved to 127.0.0.1 cannot talk to it: DNS rebinding);
- * a state-changing one must also carry the token and come from this origin.
+ * as its Host (a page of another site resolved to 127.0.0.1 cannot talk to it: DNS rebinding).
+ * Every `/api/` request, reads included, must carry the token, which only the operator has (the
+ * printed URL's fragment); a browser sends no custom header across origins without a preflight
+ * this server never answers, so an `<img>` or a form elsewhere reaches nothing. An `Origin` other
+ * than this one is refused; a state-changing request must name this one. The page and its
+ * scripts (no data in them) are served to anyone who names the Host.
  */
 export function refusal(
-  request: { method: string; headers: Record<string, string | string[] | undefined> },
+  request: { method: string; url?: string; headers: Record<string, string | string[] | undefined> },
   origin: string,
   token: string,
 ): string | undefined {
   const host = request.headers.host;
   const allowedHosts = [new URL(origin).host, new URL(origin).host.replace('127.0.0.1', 'localhost')];
   if (typeof host !== 'string' || !allowedHosts.includes(host))
-    return `Host ${String(host)} is not this console`;
-  if (SAFE_METHODS.has(request.method)) return undefined;
+    return `Host ${printable(String(host))} is not this console`;
+  const safe = SAFE_METHODS.has(request.method);
+  const isApi = (request.url ?? '/').startsWith('/api/');
+  if (safe && !isApi) return undefined;
   const requestOrigin = request.headers.origin;
-  if (requestOrigin !== origin && requestOrigin !== origin.replace('127.0.0.1', 'localhost'))
-    return `Origin ${String(requestOrigin)} may not change anything here`;
+  const ownOrigin = requestOrigin === origin || requestOrigin === origin.replace('127.0.0.1', 'localhost');
+  if (!ownOrigin && (requestOrigin !== undefined || !safe))
+    return `Origin ${printable(String(requestOrigin))} may not use this console`;
   if (!sameToken(request.headers['x-console-token'], token)) return 'missing or wrong console token';
   return undefined;
 }
 
-/** Selected messages: by id, or by `redrive` filter expressions (at least one of the two). */
-function selection(body: unknown): MessageFilter {
-  const { messageIds, filters } = (body ?? {}) as { messageIds?: unknown; filters?: unknown };
-  const ids = Array.isArray(messageIds) ? new Set(messageIds.map(String)) : undefined;
-  const expressions = Array.isArray(filters) ? filters.map(String) : [];
-  const byFilter = expressions.length > 0 ? parseFilters(expressions) : undefined;
-  return (summary) => (ids ? ids.has(summary.messageId) : true) && (byFilter ? byFilter(summary) : true);
+/**
+ * Which DLQ messages a redrive or discard names: `{"all": true}`, `{"messageIds": [...]}` or
+ * `{"filters": [...]}` (ids and filters may go together: both must match). Anything else, a
+ * misspelt field or a list of the wrong type included, is refused: nothing is ever read as
+ * "everything" by mistake.
+ *
+ * @throws {UsageError} naming what is wrong with the body
+ */
+export function parseSelection(body: unknown, action: 'redrive' | 'discard'): MessageFilter {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new UsageError(
+      `${action} takes a JSON object: {"messageIds": [...]}, {"filters": [...]} or {"all": true}`,
+    );
+  const allowed =
+    action === 'discard' ? ['messageIds', 'filters', 'confirm'] : ['messageIds', 'filters', 'all'];
+  const unknown = Object.keys(body).filter((name) => !allowed.includes(name));
+  if (unknown.length > 0)
+    throw new UsageError(
+      `${action} does not know ${unknown.map((name) => `"${printable(name)}"`).join(', ')}: use ${allowed.join(', ')}`,
+    );
+  const { messageIds, filters, all } = body as { messageIds?: unknown; filters?: unknown; all?: unknown };
+  const listOf = (value: unknown, name: string): string[] | undefined => {
+    if (value === undefined) return undefined;
+    if (
+      !Array.isArray(value) ||
+      value.length === 0 ||
+      !value.every((item) => typeof item === 'string' && item !== '')
+    )
+      throw new UsageError(`${name} must be a list of one or more non-empty strings`);
+    return value as string[];
+  };
+  const ids = listOf(messageIds, 'messageIds');
+  const expressions = listOf(filters, 'filters');
+  if (all !== undefined && all !== true) throw new UsageError('all must be true when given');
+  if (all === true && (ids || expressions)) throw new UsageError('give all, or messageIds/filters, not both');
+  if (all !== true && !ids && !expressions) {
+    throw new UsageError(
+      action === 'discard'
+        ? 'discard needs messageIds or filters: it never deletes everything'
+        : 'name the messages: {"messageIds": [...]}, {"filters": [...]}, or {"all": true} for every one',
+    );
+  }
+  const idSet = ids && new Set(ids);
+  const byFilter = expressions && parseFilters(expressions, action === 'discard' ? 'every' : 'any');
+  return (summary) => (idSet ? idSet.has(summary.messageId) : true) && (byFilter ? byFilter(summary) : true);
 }
 
-const hasSelection = (body: unknown) => {
-  const { messageIds, filters } = (body ?? {}) as { messageIds?: unknown[]; filters?: unknown[] };
-  return (
-    (Array.isArray(messageIds) && messageIds.length > 0) || (Array.isArray(filters) && filters.length > 0)
-  );
-};
+/** Refuses a body that is not `application/json` before it is parsed. */
+function requireJson(request: FastifyRequest): void {
+  const type = String(request.headers['content-type'] ?? '')
+    .split(';')[0]
+    ?.trim()
+    .toLowerCase();
+  if (type !== 'application/json') throw new UsageError('send application/json');
+}
 
 /**
  * Starts the console on 127.0.0.1: uploads, the DLQ, the dashboard and the queues' status of one
@@ -133,10 +217,9 @@ export async function startConsole(options: ConsoleOptions, port: number): Promi
     void reply.code(status).send({ error: error.message });
   });
 
+  // The page holds no token: the operator's URL brings it in its fragment.
   const page = await readFile(join(STATIC_DIR, 'index.html'), 'utf8');
-  app.get('/', async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(page.replace('__CONSOLE_TOKEN__', token)),
-  );
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
   for (const [path, asset] of Object.entries(PAGE_ASSETS)) {
     const content = await readFile(asset.file);
     app.get(path, async (_request, reply) => reply.type(asset.type).send(content));
@@ -157,11 +240,10 @@ export async function startConsole(options: ConsoleOptions, port: number): Promi
     requireWatchedBucket(target, bucket);
     const to = q.to ? new Date(q.to) : new Date();
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 86_400_000);
-    if (Number.isNaN(to.getTime()) || Number.isNaN(from.getTime()))
-      throw new ToolError('from and to must be ISO 8601 times');
+    checkTimeRange(from, to);
     const limit = Math.min(1000, Math.max(1, Number(q.limit ?? 50) || 50));
     return {
-      bucket,
+      buckets: [bucket],
       from,
       to,
       shardCount: target.gsiShardCount,
@@ -171,16 +253,18 @@ export async function startConsole(options: ConsoleOptions, port: number): Promi
     };
   };
   app.get('/api/uploads', async (request) => {
-    const page = await queries.byBucket(uploadsQuery(request));
+    const page = await queries.byBuckets(uploadsQuery(request));
     return { rows: page.rows, ...(page.next && { next: page.next }) };
   });
   app.get('/api/uploads.csv', async (request, reply) => {
-    const query = { ...uploadsQuery(request), limit: 10_000 };
-    const page = await queries.byBucket(query);
+    // Every row of the range, page after page, streamed: nothing is cut.
+    const query = { ...uploadsQuery(request), limit: CSV_PAGE_ROWS };
+    const first = await queries.byBuckets(query);
+    const file = `uploads-${query.buckets[0]}-${query.from.toISOString().slice(0, 10)}.csv`;
     return reply
       .type('text/csv; charset=utf-8')
-      .header('Content-Disposition', `attachment; filename="uploads-${query.bucket}.csv"`)
-      .send(`${renderCsv(page.rows, UPLOAD_COLUMNS)}\n`);
+      .header('Content-Disposition', `attachment; filename="${file.replace(/[^A-Za-z0-9._-]/g, '_')}"`)
+      .send(Readable.from(csvPages(queries, query, first)));
   });
   app.get('/api/object', async (request) => {
     const { bucket = '', key = '' } = request.query as { bucket?: string; key?: string };
@@ -202,27 +286,24 @@ export async function startConsole(options: ConsoleOptions, port: number): Promi
   };
   app.post('/api/dlq/redrive', async (request, reply) => {
     if (!changesAllowed(reply)) return reply;
+    requireJson(request);
+    const filter = parseSelection(request.body, 'redrive');
     const result = await moveMessages(clients.sqs, {
       from: target.dlqUrl,
       to: target.ingestQueueUrl,
-      filter: selection(request.body),
+      filter,
+      watchedBuckets: target.watchedBuckets,
     });
-    return { moved: result.moved, kept: result.skipped };
+    return { moved: result.moved, kept: result.skipped, unwatched: result.unwatched };
   });
   app.post('/api/dlq/discard', async (request, reply) => {
     if (!changesAllowed(reply)) return reply;
-    const body = (request.body ?? {}) as { confirm?: unknown };
-    if (body.confirm !== true) throw new ToolError('discard deletes messages: confirm it');
-    if (!hasSelection(request.body))
-      throw new ToolError('discard needs messages or filters: it never deletes everything');
-    const directory = options.discardDirectory ?? '.local';
-    await mkdir(directory, { recursive: true });
-    const file = join(directory, `discarded-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson`);
-    const result = await discardMessages(clients.sqs, {
-      url: target.dlqUrl,
-      filter: selection(request.body),
-      file,
-    });
+    requireJson(request);
+    const filter = parseSelection(request.body, 'discard');
+    if ((request.body as { confirm?: unknown }).confirm !== true)
+      throw new UsageError('discard deletes messages: confirm it');
+    const file = discardFilePath(options.discardDirectory ?? stateDirectory());
+    const result = await discardMessages(clients.sqs, { url: target.dlqUrl, filter, file });
     return { discarded: result.moved, kept: result.skipped, file };
   });
 
@@ -251,6 +332,7 @@ export async function startConsole(options: ConsoleOptions, port: number): Promi
   origin = address.replace('localhost', '127.0.0.1');
   return {
     url: `${origin}/`,
+    operatorUrl: `${origin}/#token=${token}`,
     token,
     server: app,
     close: () => app.close(),

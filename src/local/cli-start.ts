@@ -330,7 +330,7 @@ async function main(): Promise<void> {
   });
   await writeStackFile(STACK_FILE, {
     ...stack.description,
-    endpoints: { ...stack.description.endpoints, console: webConsole.url },
+    endpoints: { ...stack.description.endpoints, console: webConsole.operatorUrl },
   });
   const ownFile = await readFile(STACK_FILE, 'utf8');
   const demo = new AbortController();
@@ -352,7 +352,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  printInstructions(stack, webConsole.url);
+  printInstructions(stack, webConsole.operatorUrl);
   let last = '';
   const timer = setInterval(() => {
     void statusLine(stack)

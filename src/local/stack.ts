@@ -1,5 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -8,6 +7,7 @@ import { S3ObjectStore } from '../adapters/object-store.js';
 import { DynamoDbUploadLog } from '../adapters/upload-log.js';
 import { CONFIG_ENV, loadConfig, type WorkerConfig } from '../config.js';
 import { IngestMetrics, type MetricTotals } from '../observability.js';
+import { writePrivateFile } from '../tools/private-files.js';
 import { createWorkerHandler } from '../worker/create-handler.js';
 import { type DynamoDbBackend, type LocalDynamoDb, startDynamoDb } from './dynamodb-server.js';
 import { EmfTotals, isEmfLine, parseEmf } from './emf-totals.js';
@@ -465,8 +465,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
 /** Writes the stack description where tools look for it. */
 export async function writeStackFile(path: string, description: StackDescription): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(description, null, 2)}\n`);
+  // Owner only: it names the console's URL with its token.
+  await writePrivateFile(path, `${JSON.stringify(description, null, 2)}\n`);
 }
 
 /** Removes the stack description (on exit). */

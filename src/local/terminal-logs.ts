@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { printable } from '../tools/format.js';
 
 /** How the worker's log lines are shown when it runs on this machine. */
 export type LogFormat = 'text' | 'json';
@@ -10,7 +11,9 @@ type Attributes = Record<string, unknown>;
 
 /**
  * One readable line of a worker log item: time, level, message, object, reason, and an error as
- * `Name: message` (its stack only with `debug`). The JSON item keeps everything for machines.
+ * `Name: message` (its stack only with `debug`, one escaped line per frame). Every part is
+ * {@link printable}: an object key or a reason holding a newline or an escape sequence shows as
+ * text and never forges a line or drives the terminal. The JSON item keeps everything for machines.
  */
 export function formatLogLine(attributes: Attributes, debug: boolean): string {
   const time = typeof attributes.timestamp === 'string' ? attributes.timestamp.slice(11, 23) : '';
@@ -20,12 +23,16 @@ export function formatLogLine(attributes: Attributes, debug: boolean): string {
   if (attributes.reason !== undefined) parts.push(`reason: ${String(attributes.reason)}`);
   const error = attributes.error as { name?: string; message?: string; stack?: string } | undefined;
   // The reason already names the error; its stack is what --debug adds.
-  if (error && typeof error === 'object' && (debug || attributes.reason === undefined)) {
-    parts.push(
-      debug && error.stack ? `\n${error.stack}` : `${error.name ?? 'Error'}: ${error.message ?? ''}`,
-    );
+  const stack = debug && error && typeof error === 'object' && error.stack ? error.stack : undefined;
+  if (error && typeof error === 'object' && !stack && attributes.reason === undefined) {
+    parts.push(`${error.name ?? 'Error'}: ${error.message ?? ''}`);
   }
-  return `${parts.filter((part) => part !== '').join('  ')}\n`;
+  const line = parts
+    .filter((part) => part !== '')
+    .map(printable)
+    .join('  ');
+  const frames = stack ? stack.split('\n').map((frame) => `\n${printable(frame)}`) : [];
+  return `${line}${frames.join('')}\n`;
 }
 
 /**
@@ -74,7 +81,8 @@ export function executionEnvironmentLogWriter(format: LogFormat, debug: boolean,
       item = undefined;
     }
     if (!item) {
-      process.stderr.write(`${line}\n`);
+      // A crash's trace may quote an object key: escaped like the rest.
+      process.stderr.write(`${printable(line)}\n`);
       return;
     }
     if (LEVELS.indexOf(String(item.level ?? 'INFO').toUpperCase()) < floor) return;

@@ -1,10 +1,10 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { GetBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { forEachLimited } from '../concurrency.js';
 import { backfillBodies } from './backfill-notification.js';
 import { inventorySource } from './inventory.js';
+import { writePrivateFile } from './private-files.js';
 import { listingOffThisThread, listingOnThisThread, type S3Listing } from './s3-listing.js';
 import { ToolError } from './tool-error.js';
 
@@ -414,10 +414,10 @@ async function readCheckpoint(path: string, bucket: string, prefix: string): Pro
   return saved;
 }
 
-/** Writes the checkpoint atomically (a crash leaves the old one or the new one, never half). */
+/**
+ * Writes the checkpoint atomically (a crash leaves the old one or the new one, never half),
+ * through a fresh exclusive temporary name: a symlink planted at a guessable one is never followed.
+ */
 async function writeCheckpoint(path: string, state: BackfillCheckpoint): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(state)}\n`);
-  await rename(temporary, path);
+  await writePrivateFile(path, `${JSON.stringify(state)}\n`);
 }

@@ -1,13 +1,26 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { parseMessageBody } from '../core/envelope.js';
+import { printable } from './format.js';
 import { UsageError } from './tool-error.js';
+
+/** One S3 event record of a message. */
+export interface RecordSummary {
+  readonly bucket: string;
+  readonly key: string;
+  readonly event: string;
+}
 
 /** What on-call needs to know about one DLQ message. */
 export interface MessageSummary {
   readonly messageId: string;
+  /** The first record's bucket, key and event (see `records` for all of them). */
   readonly bucket?: string;
   readonly key?: string;
   readonly event?: string;
+  /** Every record's key, in message order. */
+  readonly keys?: readonly string[];
+  /** Every record of the message, in order; filters look at each one. */
+  readonly records?: readonly RecordSummary[];
   /** Why the worker cannot read the body, when it cannot. */
   readonly problem?: string;
   readonly receiveCount: number;
@@ -30,11 +43,13 @@ export function summarizeMessage(message: Message, now = Date.now()): MessageSum
   try {
     const parsed = parseMessageBody(body);
     if (parsed.type === 'test-event') return { ...base, event: 's3:TestEvent' };
-    const [first] = parsed.events;
-    const more = parsed.events.length > 1 ? ` (+${parsed.events.length - 1} more)` : '';
+    const records = parsed.events.map((e) => ({ bucket: e.bucket, key: e.key, event: e.eventName }));
+    const [first] = records;
     return {
       ...base,
-      ...(first && { bucket: first.bucket, key: `${first.key}${more}`, event: first.eventName }),
+      ...(first && { bucket: first.bucket, key: first.key, event: first.event }),
+      keys: records.map((r) => r.key),
+      records,
     };
   } catch (error) {
     return { ...base, problem: error instanceof Error ? error.message : String(error) };
@@ -45,39 +60,74 @@ export function summarizeMessage(message: Message, now = Date.now()): MessageSum
 export type MessageFilter = (summary: MessageSummary) => boolean;
 
 /**
+ * How record tests (`bucket=`, `key-prefix=`, `event=`) meet a message of several records:
+ * `any` selects it when one record passes them all (redrive: moving a message too many is
+ * harmless), `every` only when each record does (discard: a message is never deleted for a
+ * record that matched while another did not).
+ */
+export type RecordMatch = 'any' | 'every';
+
+type RecordTest = (record: RecordSummary) => boolean;
+
+/**
  * Builds one filter from `--filter` expressions, all of which must match:
- * `bucket=NAME`, `key-prefix=PREFIX`, `event=PREFIX` (e.g. `ObjectRemoved`), `contains=TEXT`
- * (anywhere in the raw body), `malformed` (bodies the worker cannot read), `readable`.
+ * `bucket=NAME`, `key-prefix=PREFIX`, `event=PREFIX` (e.g. `ObjectRemoved`) on the message's
+ * records (see {@link RecordMatch}), `contains=TEXT` (anywhere in the raw body), `malformed`
+ * (bodies the worker cannot read), `readable`.
  *
+ * @param match - how record tests meet several records @default 'any'
  * @throws {UsageError} for an expression it does not know, or one that needs a value and has none
  */
-export function parseFilters(expressions: readonly string[]): MessageFilter {
-  const tests = expressions.map((expression): MessageFilter => {
+export function parseFilters(expressions: readonly string[], match: RecordMatch = 'any'): MessageFilter {
+  const recordTests: RecordTest[] = [];
+  const messageTests: MessageFilter[] = [];
+  for (const expression of expressions) {
     const [name = '', ...rest] = expression.split('=');
     const value = rest.join('=');
     const needsValue = ['bucket', 'key-prefix', 'event', 'contains'].includes(name.trim());
     if (needsValue && value === '') {
       // An empty value would match every message (a prefix) or none (a bucket): neither was meant.
-      throw new UsageError(`filter "${expression}" needs a value: ${name.trim()}=VALUE`);
+      throw new UsageError(
+        `filter "${printable(expression)}" needs a value: ${printable(name.trim())}=VALUE`,
+      );
     }
     switch (name.trim()) {
       case 'bucket':
-        return (m) => m.bucket === value;
+        recordTests.push((r) => r.bucket === value);
+        break;
       case 'key-prefix':
-        return (m) => m.key?.startsWith(value) ?? false;
+        recordTests.push((r) => r.key.startsWith(value));
+        break;
       case 'event':
-        return (m) => m.event?.startsWith(value) ?? false;
+        recordTests.push((r) => r.event.startsWith(value));
+        break;
       case 'contains':
-        return (m) => m.body.includes(value);
+        messageTests.push((m) => m.body.includes(value));
+        break;
       case 'malformed':
-        return (m) => m.problem !== undefined;
+        messageTests.push((m) => m.problem !== undefined);
+        break;
       case 'readable':
-        return (m) => m.problem === undefined;
+        messageTests.push((m) => m.problem === undefined);
+        break;
       default:
         throw new UsageError(
-          `unknown filter "${expression}": use bucket=NAME, key-prefix=PREFIX, event=PREFIX, contains=TEXT, malformed or readable`,
+          `unknown filter "${printable(expression)}": use bucket=NAME, key-prefix=PREFIX, event=PREFIX, contains=TEXT, malformed or readable`,
         );
     }
-  });
-  return (summary) => tests.every((test) => test(summary));
+  }
+  const recordPasses = (record: RecordSummary) => recordTests.every((test) => test(record));
+  return (summary) => {
+    if (!messageTests.every((test) => test(summary))) return false;
+    if (recordTests.length === 0) return true;
+    const records = summary.records ?? [];
+    if (records.length === 0) return false;
+    return match === 'every' ? records.every(recordPasses) : records.some(recordPasses);
+  };
+}
+
+/** Whether a message names S3 records and none of them is in a watched bucket. */
+export function onlyUnwatchedBuckets(summary: MessageSummary, watchedBuckets: readonly string[]): boolean {
+  const records = summary.records ?? [];
+  return records.length > 0 && records.every((record) => !watchedBuckets.includes(record.bucket));
 }

@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CancelMessageMoveTaskCommand,
@@ -13,7 +13,13 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { type MessageFilter, type MessageSummary, summarizeMessage } from './dlq-messages.js';
+import {
+  type MessageFilter,
+  type MessageSummary,
+  onlyUnwatchedBuckets,
+  summarizeMessage,
+} from './dlq-messages.js';
+import { openPrivateAppend } from './private-files.js';
 import type { ToolTarget } from './target.js';
 import { ToolError } from './tool-error.js';
 
@@ -175,7 +181,10 @@ export async function peekMessages(sqs: SQSClient, url: string, limit: number): 
 export interface MoveProgress {
   readonly scanned: number;
   readonly moved: number;
+  /** Messages that did not match the filter, and stay. */
   readonly skipped: number;
+  /** Messages kept because every bucket they name is one the stack does not watch. */
+  readonly unwatched: number;
 }
 
 /** How to move messages by hand. */
@@ -188,6 +197,11 @@ export interface MoveOptions {
   /** Count what would move, move nothing. */
   readonly dryRun?: boolean;
   readonly limit?: number;
+  /**
+   * The stack's watched buckets: a message whose records all name other buckets stays where it is
+   * and is counted as `unwatched` (the worker would only ignore it). @default every message moves
+   */
+  readonly watchedBuckets?: readonly string[];
   readonly onProgress?: (progress: MoveProgress) => void;
 }
 
@@ -222,11 +236,17 @@ async function sendCopy(
 async function scan(
   sqs: SQSClient,
   url: string,
-  options: { filter?: MessageFilter; limit?: number; rate?: number; onProgress?: (p: MoveProgress) => void },
+  options: {
+    filter?: MessageFilter;
+    limit?: number;
+    rate?: number;
+    watchedBuckets?: readonly string[];
+    onProgress?: (p: MoveProgress) => void;
+  },
   act: (message: Message, summary: MessageSummary) => Promise<boolean>,
 ): Promise<MoveProgress> {
   const seen = new Set<string>();
-  const progress = { scanned: 0, moved: 0, skipped: 0 };
+  const progress = { scanned: 0, moved: 0, skipped: 0, unwatched: 0 };
   const started = Date.now();
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   let rounds = 0;
@@ -253,6 +273,9 @@ async function scan(
       if (options.filter && !options.filter(summary)) {
         await release(sqs, url, [message]);
         progress.skipped += 1;
+      } else if (options.watchedBuckets && onlyUnwatchedBuckets(summary, options.watchedBuckets)) {
+        await release(sqs, url, [message]);
+        progress.unwatched += 1;
       } else if (await act(message, summary)) {
         progress.moved += 1;
         await keepRate(started, progress.moved, options.rate);
@@ -284,13 +307,14 @@ export function moveMessages(sqs: SQSClient, options: MoveOptions): Promise<Move
 
 /**
  * Deletes the messages that match `filter`, after appending each one to `file` (NDJSON,
- * flushed to disk) so that nothing discarded is gone for good.
+ * flushed to disk, readable by its owner only: it holds bodies, principals and IPs) so that
+ * nothing discarded is gone for good.
  */
 export async function discardMessages(
   sqs: SQSClient,
   options: { url: string; filter: MessageFilter; file: string; onProgress?: (p: MoveProgress) => void },
 ): Promise<MoveProgress> {
-  const handle = await open(options.file, 'a');
+  const handle = await openPrivateAppend(options.file);
   try {
     return await scan(sqs, options.url, options, async (message, summary) => {
       const line = {
@@ -381,6 +405,8 @@ export async function replayDiscarded(
     readonly filter?: MessageFilter;
     readonly dryRun?: boolean;
     readonly rate?: number;
+    /** As for {@link MoveOptions.watchedBuckets}: saved messages only for other buckets are not sent. */
+    readonly watchedBuckets?: readonly string[];
     readonly onProgress?: (progress: MoveProgress) => void;
   },
 ): Promise<MoveProgress> {
@@ -394,7 +420,7 @@ export async function replayDiscarded(
       throw new ToolError(`${options.file} line ${index + 1} is not a message saved by discard`);
     }
   });
-  const progress = { scanned: 0, moved: 0, skipped: 0 };
+  const progress = { scanned: 0, moved: 0, skipped: 0, unwatched: 0 };
   const started = Date.now();
   for (const line of saved) {
     progress.scanned += 1;
@@ -405,6 +431,8 @@ export async function replayDiscarded(
     });
     if (options.filter && !options.filter(summary)) {
       progress.skipped += 1;
+    } else if (options.watchedBuckets && onlyUnwatchedBuckets(summary, options.watchedBuckets)) {
+      progress.unwatched += 1;
     } else {
       if (!options.dryRun) await sendCopy(sqs, options.to, line.body ?? '', line.messageAttributes);
       progress.moved += 1;

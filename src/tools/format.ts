@@ -6,9 +6,39 @@ export interface Column<T> {
 
 const cell = (value: string | number | undefined) => (value === undefined ? '' : String(value));
 
-/** Rows as an aligned text table, for people. */
+/**
+ * What a terminal acts on or reorders instead of showing: C0 controls (ESC, CR, LF, TAB, BS...),
+ * DEL, C1 controls (U+0080-U+009F: CSI and OSC on some terminals), the bidirectional controls and
+ * marks (U+061C, U+200E/F, U+202A-U+202E, U+2066-U+2069), zero-width characters, line and
+ * paragraph separators and the byte-order mark.
+ */
+const UNSAFE_FOR_TERMINAL =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text an uploader chose (a key, a reason, a message body) made safe to print for people: every
+ * character a terminal would act on is shown as a visible escape (`\n`, `\x1b`, `\u202e`), so
+ * nothing clears the screen, sets the title, links, forges a line or reverses text. Printable
+ * text, other scripts and emoji are kept. JSON and CSV output are exact and never pass here.
+ *
+ * @example printable('a\u001b[2Jb') // 'a\\x1b[2Jb'
+ */
+export function printable(text: string): string {
+  return text.replace(UNSAFE_FOR_TERMINAL, (char) => {
+    const named = NAMED_ESCAPES[char];
+    if (named) return named;
+    const code = char.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** Rows as an aligned text table, for people: every cell is {@link printable}. */
 export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
-  const cells = rows.map((row) => columns.map((column) => cell(column.value(row))));
+  const cells = rows.map((row) => columns.map((column) => printable(cell(column.value(row)))));
   const widths = columns.map((column, i) =>
     Math.max(column.header.length, ...cells.map((r) => (r[i] ?? '').length)),
   );
@@ -24,12 +54,28 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
   ].join('\n');
 }
 
-/** Rows as RFC 4180 CSV, for spreadsheets. */
+/**
+ * A cell a spreadsheet would evaluate as a formula begins with one of these (OWASP "CSV
+ * Injection"); a leading `'` is added to them, and to cells that begin with `'` themselves so
+ * that {@link parseCsv} can take exactly one off again.
+ */
+const FORMULA_START = /^[=+\-@\t\r']/;
+
+/** One CSV cell: formula starts neutralised with a leading `'`, quoted where RFC 4180 needs it. */
+export function csvCell(value: string): string {
+  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n']/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/**
+ * Rows as RFC 4180 CSV, for spreadsheets: a cell that begins with `=`, `+`, `-`, `@`, tab, CR
+ * or `'` gets a leading `'` and quotes, so a spreadsheet shows it as text instead of running it.
+ * {@link parseCsv} reads the file back exactly.
+ */
 export function renderCsv<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
-  const quote = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
   return [
-    columns.map((c) => quote(c.header)).join(','),
-    ...rows.map((row) => columns.map((c) => quote(cell(c.value(row)))).join(',')),
+    columns.map((c) => csvCell(c.header)).join(','),
+    ...rows.map((row) => columns.map((c) => csvCell(cell(c.value(row)))).join(',')),
   ].join('\n');
 }
 
@@ -43,7 +89,7 @@ export function formatAge(seconds: number): string {
 
 /**
  * Parses RFC 4180 CSV (quoted cells, doubled quotes, line breaks inside quotes) into rows of
- * cells; the inverse of {@link renderCsv}.
+ * cells; the inverse of {@link renderCsv}: the `'` it put before a cell is taken off again.
  */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
@@ -71,5 +117,7 @@ export function parseCsv(text: string): string[][] {
     } else value += char;
   }
   if (value !== '' || row.length > 0) rows.push([...row, value]);
-  return rows.filter((cells) => cells.some((cell) => cell !== ''));
+  return rows
+    .filter((cells) => cells.some((cell) => cell !== ''))
+    .map((cells) => cells.map((cell) => (cell.startsWith("'") ? cell.slice(1) : cell)));
 }

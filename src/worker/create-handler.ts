@@ -69,6 +69,7 @@ export function createWorkerHandler(deps: WorkerDependencies): WorkerHandler {
     async (_idempotencyKey: string, event: CreatedObjectEvent, execution: Execution) => {
       const outcome = await ingestObject(event, ports, settings, execution);
       execution.outcome = outcome;
+      execution.onOutcome?.(outcome);
       return outcome;
     },
     { persistenceStore, config: idempotencyConfig, keyPrefix: IDEMPOTENCY_KEY_PREFIX, dataIndexArgument: 0 },
@@ -83,6 +84,7 @@ export function createWorkerHandler(deps: WorkerDependencies): WorkerHandler {
     metrics,
     logger,
     now,
+    ...(config.watchedBuckets !== undefined && { watchedBuckets: config.watchedBuckets }),
   };
 
   return async (event, context) => {

@@ -23,6 +23,8 @@ import type { KeyedSerializer } from './keyed-serializer.js';
  */
 export interface Execution extends IngestCall {
   outcome?: IngestOutcome;
+  /** Called with the outcome the moment the step has it, before Powertools saves it. */
+  onOutcome?: (outcome: IngestOutcome) => void;
 }
 
 /**
@@ -46,12 +48,20 @@ export interface RecordHandlerDependencies {
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
   readonly now: () => number;
+  /** Buckets whose events are recorded; others are ignored. @default every bucket */
+  readonly watchedBuckets?: readonly string[];
 }
 
 type LogKeys = { messageId: string; objectUri?: string };
 
-/** One record's view of the dependencies: its counts are held until the record succeeds. */
-type RecordScope = Omit<RecordHandlerDependencies, 'metrics'> & { readonly metrics: MetricsRecorder };
+/**
+ * One record's view of the dependencies: `metrics` holds its observations until the record
+ * succeeds; `changes` publishes a change's counts at once (see {@link PendingMetrics}).
+ */
+type RecordScope = Omit<RecordHandlerDependencies, 'metrics'> & {
+  readonly metrics: MetricsRecorder;
+  readonly changes: (count: (recorder: MetricsRecorder) => void) => void;
+};
 
 /**
  * When a copy must be done by: the invocation's end, less a reserve for writing the rows after
@@ -89,7 +99,12 @@ export function createRecordHandler(
     };
     // Published only if the whole message succeeds; a message that comes back counts then.
     const pending = new PendingMetrics();
-    const scope: RecordScope = { ...deps, metrics: pending };
+    const changes = (count: (recorder: MetricsRecorder) => void) => {
+      const change = new PendingMetrics();
+      count(change);
+      deps.metrics.publishChange(change);
+    };
+    const scope: RecordScope = { ...deps, metrics: pending, changes };
     try {
       const message = parseMessageBody(record.body);
       if (message.type === 'test-event') {
@@ -99,6 +114,15 @@ export function createRecordHandler(
         // In message order: a message may hold several events for the same key.
         for (const event of message.events) {
           keys.objectUri = objectPk(event.bucket, event.key);
+          if (deps.watchedBuckets && !deps.watchedBuckets.includes(event.bucket)) {
+            // The copy destination, or a bucket someone pointed at this queue: nothing to record.
+            pending.count('ForeignEventsIgnored');
+            deps.logger.warn('event for a bucket this stack does not watch ignored', {
+              ...keys,
+              bucket: event.bucket,
+            });
+            continue;
+          }
           if (event.kind === 'created' && event.eTag !== undefined) {
             await handleCreated(
               { ...event, kind: 'created', eTag: event.eTag },
@@ -141,15 +165,16 @@ async function handleCreated(
   const execution: Execution = {
     messageId: delivery.messageId,
     ...(delivery.copyDeadline !== undefined && { copyDeadline: delivery.copyDeadline }),
+    // A new row is counted by the step whose conditional put wrote it, the moment it did: also when
+    // Powertools then fails to save the result, or the environment dies before the batch ends.
+    onOutcome: (fresh) => {
+      if (fresh.written) deps.changes((recorder) => countNewRow(fresh, recorder, deps, keys));
+    },
   };
   const outcome = await serializer.run(idempotencyKey, () => deps.ingest(idempotencyKey, event, execution));
-  // The row's counts belong to the message that wrote it, and are published on the receive of that
-  // message that succeeds: this one, or a later one if an earlier receive wrote the row but was
-  // never acknowledged (its environment died, or another record of the message failed).
-  const fresh = execution.outcome;
-  if ((fresh ?? outcome).rowWrittenBy === delivery.messageId) {
-    countNewRow(fresh ?? outcome, deps, keys);
-  } else {
+  // A row this step did not write was counted by the step that did. It is a duplicate when another
+  // message wrote it; when this message did (an earlier receive), this is the same delivery again.
+  if (!execution.outcome?.written && outcome.rowWrittenBy !== delivery.messageId) {
     deps.metrics.count('DuplicatesSkipped');
     deps.logger.debug('duplicate event skipped', keys);
   }
@@ -193,9 +218,10 @@ async function handleRemoved(
   }
   const changed = state.outcome === 'advanced';
   if (change.status === 'DELETED') {
-    // Counted once: the same removal delivered again changes nothing.
+    // Counted by the write that made it, at once: the same removal delivered again, or retried
+    // with a message another record of which failed, changes nothing and counts nothing.
     if (changed) {
-      deps.metrics.count('ObjectsRemoved');
+      deps.changes((recorder) => recorder.count('ObjectsRemoved'));
       deps.logger.info('object removed', { ...keys, eventName: event.eventName });
     }
     return;
@@ -240,17 +266,22 @@ async function syncCopy(
   deps.logger.info('copy brought up to the current version', { ...keys, result });
 }
 
-function countNewRow(outcome: IngestOutcome, deps: RecordScope, keys: LogKeys): void {
-  deps.metrics.latency(outcome.ingestLatencyMs);
+function countNewRow(
+  outcome: IngestOutcome,
+  recorder: MetricsRecorder,
+  deps: RecordScope,
+  keys: LogKeys,
+): void {
+  recorder.latency(outcome.ingestLatencyMs);
   if (outcome.copySkipped) {
-    deps.metrics.count('CopiesSkipped');
+    recorder.count('CopiesSkipped');
     deps.logger.warn('object recorded without its copy', { ...keys, reason: outcome.reason });
   }
   if (outcome.status === 'STORED') {
-    deps.metrics.count('ObjectsIngested');
+    recorder.count('ObjectsIngested');
     deps.logger.debug('object ingested', { ...keys, copiedTo: outcome.copiedTo });
   } else {
-    deps.metrics.count(outcome.status === 'REJECTED' ? 'ObjectsRejected' : 'ObjectsGone');
+    recorder.count(outcome.status === 'REJECTED' ? 'ObjectsRejected' : 'ObjectsGone');
     deps.logger.info(`object recorded as ${outcome.status}`, { ...keys, reason: outcome.reason });
   }
 }

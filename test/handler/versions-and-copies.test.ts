@@ -346,16 +346,20 @@ describe('rows and metrics', () => {
   });
 });
 
-describe('an execution environment that dies before its metrics are published', () => {
-  // Lambda keeps what a killed environment wrote to stdout, but it never wrote this invocation's
-  // EMF: the invocation publishes at its end. Dropping the captured lines plays that.
-  const dies = () => output.lines.splice(0);
+describe('an execution environment that dies before its invocation ends', () => {
+  // Lambda keeps what a killed environment wrote to stdout: a change's EMF line, written the
+  // moment its write succeeded, stays; the invocation's own document, written at its end, is
+  // never written. Dropping that document from the captured lines plays the death.
+  const dies = () => {
+    const kept = output.lines.filter((line) => !line.includes('"RecordsFailed"'));
+    output.lines.splice(0, output.lines.length, ...kept);
+  };
   const receivedAgain = (record: SQSRecord) => ({
     ...record,
     attributes: { ...record.attributes, ApproximateReceiveCount: '2' },
   });
 
-  it('13a. counts what the dead invocation recorded when SQS delivers its message again', async () => {
+  it('13a. a row the dead invocation wrote stays counted once when SQS delivers its message again', async () => {
     s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 100 });
     const first = created('doc.txt', 'A', '01');
     expectAllSucceeded(await run(first));
@@ -376,7 +380,7 @@ describe('an execution environment that dies before its metrics are published', 
     expect(output.metricTotal('DuplicatesSkipped')).toBe(1);
   });
 
-  it('13c. a row written by a message whose idempotency record a twin completed is counted for its writer', async () => {
+  it('13c. a row written by a message whose idempotency record a twin completed is counted once, for its writer', async () => {
     s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 100 });
     // The writer's completion fails, and its environment dies before it could say so.
     fake.injectFault(
@@ -396,6 +400,42 @@ describe('an execution environment that dies before its metrics are published', 
     expect(fake.uploadRows()).toHaveLength(1);
     expect(output.metricTotal('ObjectsIngested')).toBe(1);
     expect(output.metricTotal('DuplicatesSkipped')).toBe(1);
+  });
+
+  it('13e. the same message delivered again after it was acknowledged counts nothing again', async () => {
+    // SQS delivers at least once: a message processed, published and deleted may come back.
+    s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 100 });
+    const first = created('doc.txt', 'A', '01');
+    expectAllSucceeded(await run(first));
+    expectAllSucceeded(await run(first));
+    expectAllSucceeded(await run(receivedAgain(first)));
+    expect(fake.uploadRows()).toHaveLength(1);
+    expect(output.metricTotal('ObjectsIngested')).toBe(1);
+    expect(output.metricValues('IngestLatency')).toHaveLength(1);
+    expect(output.metricTotal('DuplicatesSkipped')).toBe(0);
+  });
+
+  it('13f. a removal applied by a receive that failed for another record is counted once', async () => {
+    // Prepare: a message holding a removal and an upload whose copy fails once.
+    s3.putObject('uploads', 'keep.txt', { eTag: 'K', size: 1 });
+    await run(created('gone.txt', 'G', '01'));
+    const body = s3Notification(
+      s3Record({ bucket: 'uploads', key: 'gone.txt', sequencer: '05', eventName: 'ObjectRemoved:Delete' }),
+      s3Record({ bucket: 'uploads', key: 'keep.txt', eTag: 'K', sequencer: '06', size: 1 }),
+    );
+    fake.injectFault(
+      CopyObjectCommand,
+      (input) => String(input.Key).endsWith('keep.txt'),
+      new Error('socket hang up'),
+      1,
+    );
+    const message = sqsRecord(body);
+    // Act: the first receive applies the removal and fails; the retry succeeds.
+    expect(failedIds(await run(message))).toEqual([message.messageId]);
+    expectAllSucceeded(await run(receivedAgain(message)));
+    // Assess
+    expect(output.metricTotal('ObjectsRemoved')).toBe(1);
+    expect(output.metricTotal('ObjectsIngested')).toBe(1);
   });
 
   it('13d. a late event whose invocation died is counted as stale once, on the redelivery', async () => {

@@ -7,24 +7,49 @@ import { recordEmf } from '../../src/console/local-metrics.js';
 import { MetricStore, statisticOf } from '../../src/console/metric-store.js';
 import { type MetricsSource, readDashboard } from '../../src/console/metrics-source.js';
 import { assetsThePageLoads, consolePageWeight } from '../../src/console/page-weight.js';
-import { PAGE_ASSETS, refusal } from '../../src/console/server.js';
+import { PAGE_ASSETS, parseSelection, refusal } from '../../src/console/server.js';
 import { alarmSpecs, DASHBOARD_GRAPHS } from '../../src/dashboard-definition.js';
 import { parseEmf } from '../../src/local/emf-totals.js';
+import { summarizeMessage } from '../../src/tools/dlq-messages.js';
 import type { ToolTarget } from '../../src/tools/target.js';
+import { s3Notification, s3Record } from '../support/factories.js';
 
 const ORIGIN = 'http://127.0.0.1:4580';
 const TOKEN = 'a'.repeat(32);
 
 describe('console requests', () => {
-  const request = (method: string, headers: Record<string, string>) => ({
+  const request = (method: string, headers: Record<string, string>, url = '/api/dlq/redrive') => ({
     method,
+    url,
     headers: { host: '127.0.0.1:4580', ...headers },
   });
 
-  it('lets reads through from this host, and refuses another Host (DNS rebinding)', () => {
-    expect(refusal(request('GET', {}), ORIGIN, TOKEN)).toBeUndefined();
-    expect(refusal(request('GET', { host: 'localhost:4580' }), ORIGIN, TOKEN)).toBeUndefined();
-    expect(refusal(request('GET', { host: 'evil.example:4580' }), ORIGIN, TOKEN)).toMatch(/not this console/);
+  it('serves the page to this host without a token, and refuses another Host (DNS rebinding)', () => {
+    expect(refusal(request('GET', {}, '/'), ORIGIN, TOKEN)).toBeUndefined();
+    expect(refusal(request('GET', { host: 'localhost:4580' }, '/app.js'), ORIGIN, TOKEN)).toBeUndefined();
+    expect(refusal(request('GET', { host: 'evil.example:4580' }, '/'), ORIGIN, TOKEN)).toMatch(
+      /not this console/,
+    );
+  });
+
+  it('answers no API read without the token, nor one from another origin', () => {
+    const read = (headers: Record<string, string>) =>
+      refusal(request('GET', headers, '/api/dlq'), ORIGIN, TOKEN);
+    expect(read({ 'x-console-token': TOKEN })).toBeUndefined();
+    expect(read({ 'x-console-token': TOKEN, origin: ORIGIN })).toBeUndefined();
+    expect(read({})).toMatch(/token/);
+    expect(read({ 'x-console-token': TOKEN, origin: 'http://evil.example' })).toMatch(/Origin/);
+    expect(refusal(request('GET', {}, '/api/uploads.csv?bucket=uploads'), ORIGIN, TOKEN)).toMatch(/token/);
+  });
+
+  it('refuses a token header with bytes outside ASCII as wrong, without throwing', () => {
+    const latin = Buffer.from(`${'a'.repeat(31)}\u00e9`, 'utf8').toString('latin1');
+    expect(refusal(request('GET', { 'x-console-token': latin }, '/api/info'), ORIGIN, TOKEN)).toMatch(
+      /token/,
+    );
+    expect(
+      refusal(request('GET', { 'x-console-token': '\u00ff'.repeat(32) }, '/api/info'), ORIGIN, TOKEN),
+    ).toMatch(/token/);
   });
 
   it('refuses a change without the token, with a wrong one, or from another origin', () => {
@@ -39,6 +64,33 @@ describe('console requests', () => {
       refusal(request('POST', { origin: 'http://evil.example', 'x-console-token': TOKEN }), ORIGIN, TOKEN),
     ).toMatch(/Origin/);
     expect(refusal(request('DELETE', { 'x-console-token': TOKEN }), ORIGIN, TOKEN)).toMatch(/Origin/);
+  });
+});
+
+describe('redrive and discard bodies', () => {
+  const message = summarizeMessage({
+    MessageId: 'm1',
+    Body: JSON.stringify(s3Notification(s3Record({ key: 'junk/a' }), s3Record({ key: 'payroll/b' }))),
+    Attributes: {},
+  });
+
+  it('refuses anything but an object of the expected shape, never reading it as everything', () => {
+    for (const body of ['messageIds=m1', ['m1'], null, 42, {}, { messageId: ['m1'] }, { messageIds: 'm1' }]) {
+      expect(() => parseSelection(body, 'redrive')).toThrow();
+    }
+    expect(() => parseSelection({ messageIds: [] }, 'redrive')).toThrow(/non-empty/);
+    expect(() => parseSelection({ all: 'yes' }, 'redrive')).toThrow(/all must be true/);
+    expect(() => parseSelection({ all: true, messageIds: ['m1'] }, 'redrive')).toThrow(/not both/);
+    expect(() => parseSelection({ all: true, confirm: true }, 'discard')).toThrow(/does not know "all"/);
+  });
+
+  it('selects every message only for an explicit {"all": true}', () => {
+    expect(parseSelection({ all: true }, 'redrive')(message)).toBe(true);
+    expect(parseSelection({ messageIds: ['m1'] }, 'redrive')(message)).toBe(true);
+    expect(parseSelection({ messageIds: ['m2'] }, 'redrive')(message)).toBe(false);
+    // A discard deletes a message only when every record matches.
+    expect(parseSelection({ filters: ['key-prefix=junk/'] }, 'redrive')(message)).toBe(true);
+    expect(parseSelection({ filters: ['key-prefix=junk/'], confirm: true }, 'discard')(message)).toBe(false);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { OUTPUT } from '../../infra/output-names.js';
 import { formatLogLine } from '../../src/local/terminal-logs.js';
-import { parseFilters, summarizeMessage } from '../../src/tools/dlq-messages.js';
+import { onlyUnwatchedBuckets, parseFilters, summarizeMessage } from '../../src/tools/dlq-messages.js';
 import { formatAge, renderCsv } from '../../src/tools/format.js';
 import { PIPED_PROGRESS_INTERVAL_MS, progressReporter } from '../../src/tools/progress.js';
 import { targetFromOutputs } from '../../src/tools/target.js';
@@ -89,7 +89,8 @@ describe('DLQ message summaries and filters', () => {
   it('summarises bucket, decoded key, event, receives and age, and says why a body is unreadable', () => {
     expect(readable).toMatchObject({
       bucket: 'uploads',
-      key: 'a dir/x.txt (+1 more)',
+      key: 'a dir/x.txt',
+      keys: ['a dir/x.txt', 'y.txt'],
       event: 'ObjectCreated:Put',
       receiveCount: 5,
       firstSentAt: '1970-01-01T00:00:01.000Z',
@@ -106,6 +107,27 @@ describe('DLQ message summaries and filters', () => {
     expect(parseFilters(['event=ObjectRemoved'])(readable)).toBe(false);
     expect(parseFilters(['contains=garb'])(poison)).toBe(true);
     expect(() => parseFilters(['size>5'])).toThrow('unknown filter');
+  });
+
+  it('looks at every record: any record selects a redrive, every record must match a discard', () => {
+    // Prepare: junk first, payroll second.
+    const mixed = summarizeMessage({
+      MessageId: 'm3',
+      Body: JSON.stringify(
+        s3Notification(s3Record({ key: 'junk/tmp.bin' }), s3Record({ key: 'payroll/2026-11.csv' })),
+      ),
+      Attributes: {},
+    });
+    // Assess
+    expect(parseFilters(['key-prefix=payroll/'])(mixed)).toBe(true);
+    expect(parseFilters(['key-prefix=junk/'], 'every')(mixed)).toBe(false);
+    expect(parseFilters(['key-prefix=junk/'], 'every')(readable)).toBe(false);
+    expect(parseFilters(['bucket=uploads'], 'every')(mixed)).toBe(true);
+    // A body with no records matches no record test, whichever the mode.
+    expect(parseFilters(['bucket=uploads'], 'every')(poison)).toBe(false);
+    expect(onlyUnwatchedBuckets(mixed, ['uploads'])).toBe(false);
+    expect(onlyUnwatchedBuckets(mixed, ['other'])).toBe(true);
+    expect(onlyUnwatchedBuckets(poison, ['other'])).toBe(false);
   });
 });
 
@@ -179,5 +201,19 @@ describe('worker log lines on a terminal', () => {
     expect(formatLogLine(item, true)).toContain('\nError: connect ETIMEDOUT\n    at x (y.js:1:2)');
     const { reason: _reason, ...withoutReason } = item;
     expect(formatLogLine(withoutReason, false)).toContain('Error: connect ETIMEDOUT');
+  });
+
+  it('show a hostile key and reason as escapes: one line, no terminal control', () => {
+    const hostile = {
+      ...item,
+      objectUri: 's3://uploads/x\u001b[2J\u001b]0;owned\u0007\r\n19:25:22.000  INFO   all good\u202e',
+      reason: 'bad\nline',
+    };
+    const line = formatLogLine(hostile, false);
+    expect(line.split('\n')).toEqual([expect.any(String), '']);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern finds
+    expect(line).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(line).toContain('x\\x1b[2J\\x1b]0;owned\\x07\\r\\n19:25:22.000  INFO   all good\\u202e');
+    expect(line).toContain('reason: bad\\nline');
   });
 });

@@ -3,8 +3,19 @@
 // like <img src=x onerror=alert(1)>.txt shows as those characters and runs nothing.
 /* global uPlot */
 
-const TOKEN = document.querySelector('meta[name="console-token"]').content;
+// The token comes only in the URL the console printed for its operator (`#token=...`): a fragment
+// never goes over the wire. It is kept for this tab and taken out of the address bar.
+const TOKEN = (() => {
+  const given = /^#token=([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1];
+  if (given) {
+    sessionStorage.setItem('console-token', given);
+    history.replaceState(null, '', `${location.pathname}#uploads`);
+  }
+  return sessionStorage.getItem('console-token') ?? '';
+})();
 const REFRESH_MS = 2000;
+/** Uploads are read again less often: each read queries every shard of the range's first days. */
+const UPLOADS_REFRESH_MS = 10_000;
 const $ = (selector) => document.querySelector(selector);
 
 /** An element with text children only. */
@@ -15,11 +26,28 @@ function el(tag, text, attributes = {}) {
   return node;
 }
 
+/** A read: every /api/ request carries the console's token. */
 async function getJson(path) {
-  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  const response = await fetch(path, { headers: { accept: 'application/json', 'x-console-token': TOKEN } });
   const body = await response.json();
   if (!response.ok) throw new Error(body.error ?? response.statusText);
   return body;
+}
+
+/** Downloads the CSV of the range shown (every row, streamed by the server) as a file. */
+async function downloadCsv() {
+  const params = uploadsParams();
+  const response = await fetch(`/api/uploads.csv?${params}`, { headers: { 'x-console-token': TOKEN } });
+  if (!response.ok) {
+    $('#uploads-note').textContent = `CSV failed: ${(await response.json()).error ?? response.statusText}`;
+    return;
+  }
+  const link = el('a', undefined, {
+    href: URL.createObjectURL(await response.blob()),
+    download: `uploads-${params.get('bucket')}.csv`,
+  });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
 }
 
 /** A state-changing request: it carries the console's token (and the browser adds our Origin). */
@@ -59,7 +87,6 @@ function uploadsParams() {
 
 async function loadUploads() {
   const params = uploadsParams();
-  $('#uploads-csv').href = `/api/uploads.csv?${params}`;
   if (uploads.cursor) params.set('after', uploads.cursor);
   const page = await getJson(`/api/uploads?${params}`);
   const body = $('#uploads-table tbody');
@@ -167,18 +194,24 @@ async function dlqAction(run) {
   $('#dlq-result').textContent = outcome;
 }
 
+/** What a redrive did, and what it kept because no watched bucket is named in it. */
+function movedText(answer) {
+  const unwatched = answer.unwatched
+    ? ` ${answer.unwatched} name only buckets this stack does not watch and stay (the worker would ignore them).`
+    : '';
+  return `Moved ${answer.moved} messages to the ingest queue.${unwatched}`;
+}
+
 function wireDlq() {
   $('#dlq-refresh').addEventListener('click', () => void loadDlq());
   $('#dlq-redrive-all').addEventListener('click', () =>
-    dlqAction(
-      async () => `Moved ${(await postJson('/api/dlq/redrive', {})).moved} messages to the ingest queue.`,
-    ),
+    dlqAction(async () => movedText(await postJson('/api/dlq/redrive', { all: true }))),
   );
   $('#dlq-redrive-selected').addEventListener('click', () =>
     dlqAction(async () => {
       const ids = selectedIds();
       if (ids.length === 0) return 'Select messages first.';
-      return `Moved ${(await postJson('/api/dlq/redrive', { messageIds: ids })).moved} messages to the ingest queue.`;
+      return movedText(await postJson('/api/dlq/redrive', { messageIds: ids }));
     }),
   );
   $('#dlq-redrive-filtered').addEventListener('click', () =>
@@ -186,7 +219,7 @@ function wireDlq() {
       const filters = $('#dlq-filter').value.split(/\s+/).filter(Boolean);
       if (filters.length === 0)
         return 'Type a filter first (bucket=, key-prefix=, event=, contains=, malformed).';
-      return `Moved ${(await postJson('/api/dlq/redrive', { filters })).moved} messages to the ingest queue.`;
+      return movedText(await postJson('/api/dlq/redrive', { filters }));
     }),
   );
   $('#dlq-discard-selected').addEventListener('click', () =>
@@ -336,14 +369,19 @@ async function start() {
     uploads.cursor = undefined;
     void loadUploads();
   });
+  $('#uploads-csv').addEventListener('click', () => void downloadCsv());
   wireDlq();
   $('#dashboard-range').addEventListener('change', () => void loadDashboard());
   window.addEventListener('hashchange', () => show(location.hash.slice(1)));
   show(location.hash.slice(1));
   // New rows, messages and datapoints appear without a reload. The DLQ is not polled: a peek
   // counts a receive on every message, so it refreshes when asked (and after an action).
+  let ticks = 0;
   setInterval(() => {
-    if (current !== 'dlq') void refresh();
+    ticks += 1;
+    if (current === 'dlq') return;
+    if (current === 'uploads' && ticks % (UPLOADS_REFRESH_MS / REFRESH_MS) !== 0) return;
+    void refresh();
   }, REFRESH_MS);
 }
 

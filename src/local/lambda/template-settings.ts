@@ -136,6 +136,8 @@ export function localWorkerEnvironment(
     [CONFIG_ENV.uploadLogTable]: names.uploadLogTable,
     [CONFIG_ENV.idempotencyTable]: names.idempotencyTable,
     [CONFIG_ENV.copyDestinationBucket]: names.copyDestinationBucket,
+    // The stack's own bucket is made at deploy time; the local stack watches its uploads bucket.
+    [CONFIG_ENV.watchedBuckets]: names.uploadsBucket,
   };
   return Object.fromEntries(
     Object.entries(environment).map(([name, value]) => {
