@@ -237,11 +237,19 @@ export class IngestStack extends Stack {
     }
     if (this.copyDestination) {
       // PutObject covers CopyObject and the multipart copy of objects over 5 GiB (CreateMultipartUpload,
-      // UploadPartCopy, CompleteMultipartUpload); AbortMultipartUpload cleans up a failed one.
+      // UploadPartCopy, CompleteMultipartUpload); AbortMultipartUpload and ListMultipartUploadParts
+      // clean up a failed one until no part is left; ListBucketMultipartUploads finds an upload an
+      // earlier attempt left open at the same key, so a retry never opens a second one.
       role.addToPolicy(
         new PolicyStatement({
-          actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+          actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
           resources: [this.copyDestination.arnForObjects('*')],
+        }),
+      );
+      role.addToPolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucketMultipartUploads'],
+          resources: [this.copyDestination.bucketArn],
         }),
       );
     }
@@ -251,12 +259,12 @@ export class IngestStack extends Stack {
         resources: [this.tables.uploadLog.tableArn],
       }),
     );
-    // No GetItem: Powertools reads an existing idempotency record from the failed conditional put
-    // itself (ReturnValuesOnConditionCheckFailure), which DynamoDB always answers with the item; the
-    // deploy-parity test finds no GetItem among the worker's calls.
+    // GetItem: Powertools' DynamoDB persistence layer documents it as required, and reads the record
+    // with it whenever a failed conditional put comes back without the item
+    // (ReturnValuesOnConditionCheckFailure); without it that path fails with AccessDenied on every receive.
     role.addToPolicy(
       new PolicyStatement({
-        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [this.tables.idempotency.tableArn],
       }),
     );

@@ -51,6 +51,7 @@ export const DASHBOARD_GRAPHS: readonly GraphSpec[] = [
       MetricName.ObjectsRemoved,
       MetricName.StaleEventsIgnored,
       MetricName.CopiesSkipped,
+      MetricName.ForeignEventsIgnored,
     ].map(perMinute),
   },
   {

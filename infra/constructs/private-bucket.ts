@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   BlockPublicAccess,
   Bucket,
@@ -20,7 +20,9 @@ export interface PrivateBucketProps {
 
 /**
  * A bucket with the safe defaults in one place: all public access blocked, ACLs disabled,
- * SSL only, S3-managed encryption at rest, versioning, and server access logs.
+ * SSL only, S3-managed encryption at rest, versioning, server access logs, and incomplete
+ * multipart uploads aborted after a day (S3 bills their parts until they are: a copy over 5 GiB
+ * that failed and could not be cleaned up, an uploader's abandoned upload).
  */
 export class PrivateBucket extends Bucket {
   constructor(scope: Construct, id: string, props: PrivateBucketProps = {}) {
@@ -30,6 +32,9 @@ export class PrivateBucket extends Bucket {
       enforceSSL: true,
       encryption: BucketEncryption.S3_MANAGED,
       versioned: true,
+      lifecycleRules: [
+        { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       ...(props.accessLogs && {
         serverAccessLogsBucket: props.accessLogs,

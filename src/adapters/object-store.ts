@@ -4,6 +4,8 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
   type S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -186,39 +188,70 @@ export class S3ObjectStore implements ObjectStore {
 
   /**
    * CopyObject refuses sources over 5 GiB: those are copied part by part (UploadPartCopy, several
-   * at once, each with the same If-Match), and the upload is aborted on any failure so no
-   * incomplete upload is left to be billed.
+   * at once, each with the same If-Match). CreateMultipartUpload copies nothing from the source, so
+   * it is given what CopyObject's `MetadataDirective: COPY` keeps: content type, encoding,
+   * disposition, language, cache control, expiry and user metadata, read by one HeadObject of the
+   * same content. Tags are copied by neither path, and both take the destination bucket's default
+   * encryption. An upload left open by an earlier attempt at this key is aborted before a new one
+   * is opened; on any failure the upload is aborted once the part copies in flight have settled,
+   * and again while ListParts still shows parts (S3 may finish a part it had started).
    */
   async #multipartCopy(request: CopyRequest, size: number, signal: AbortSignal): Promise<void> {
+    const source = await beforeAbort(
+      signal,
+      this.s3.send(
+        new HeadObjectCommand({
+          Bucket: request.source.bucket,
+          Key: request.source.key,
+          IfMatch: `"${request.ifMatchETag}"`,
+        }),
+        { abortSignal: signal },
+      ),
+    );
+    await this.#abortLeftUploads(request.destinationBucket, request.destinationKey, signal);
     const created = await beforeAbort(
       signal,
       this.s3.send(
-        new CreateMultipartUploadCommand({ Bucket: request.destinationBucket, Key: request.destinationKey }),
+        new CreateMultipartUploadCommand({
+          Bucket: request.destinationBucket,
+          Key: request.destinationKey,
+          ...(source.ContentType !== undefined && { ContentType: source.ContentType }),
+          ...(source.ContentEncoding !== undefined && { ContentEncoding: source.ContentEncoding }),
+          ...(source.ContentDisposition !== undefined && { ContentDisposition: source.ContentDisposition }),
+          ...(source.ContentLanguage !== undefined && { ContentLanguage: source.ContentLanguage }),
+          ...(source.CacheControl !== undefined && { CacheControl: source.CacheControl }),
+          ...(source.Expires !== undefined && { Expires: source.Expires }),
+          ...(source.Metadata !== undefined && { Metadata: source.Metadata }),
+        }),
         { abortSignal: signal },
       ),
     );
     const uploadId = created.UploadId;
     if (!uploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+    const inFlight = new Set<Promise<unknown>>();
     try {
       const ranges = copyParts(size);
       const eTags: string[] = new Array(ranges.length);
-      // After a failed part no other starts, and the upload is aborted once those running settle.
+      // After a failed part no other starts.
       await forEachLimited(ranges, PART_COPY_CONCURRENCY, async (part, _done, index) => {
-        const answer = await beforeAbort(
-          signal,
-          this.s3.send(
-            new UploadPartCopyCommand({
-              Bucket: request.destinationBucket,
-              Key: request.destinationKey,
-              UploadId: uploadId,
-              PartNumber: index + 1,
-              CopySource: copySourceOf(request),
-              CopySourceIfMatch: `"${request.ifMatchETag}"`,
-              CopySourceRange: `bytes=${part.first}-${part.last}`,
-            }),
-            { abortSignal: signal },
-          ),
+        const sent = this.s3.send(
+          new UploadPartCopyCommand({
+            Bucket: request.destinationBucket,
+            Key: request.destinationKey,
+            UploadId: uploadId,
+            PartNumber: index + 1,
+            CopySource: copySourceOf(request),
+            CopySourceIfMatch: `"${request.ifMatchETag}"`,
+            CopySourceRange: `bytes=${part.first}-${part.last}`,
+          }),
+          { abortSignal: signal },
         );
+        inFlight.add(sent);
+        void sent.then(
+          () => inFlight.delete(sent),
+          () => inFlight.delete(sent),
+        );
+        const answer = await beforeAbort(signal, sent);
         eTags[index] = answer.CopyPartResult?.ETag ?? '';
       });
       await beforeAbort(
@@ -234,17 +267,62 @@ export class S3ObjectStore implements ObjectStore {
         ),
       );
     } catch (error) {
-      // Not under the deadline's signal: the abort must be sent even when time ran out.
-      await this.s3.send(
-        new AbortMultipartUploadCommand({
-          Bucket: request.destinationBucket,
-          Key: request.destinationKey,
-          UploadId: uploadId,
-        }),
-      );
+      // A part S3 is still copying may complete after an abort: let those in flight settle first
+      // (bounded: the deadline's reserve is for writing the rows).
+      await settledWithin([...inFlight], PARTS_SETTLE_MS);
+      await this.#abortUpload(request.destinationBucket, request.destinationKey, uploadId);
       throw error;
     }
   }
+
+  /**
+   * Aborts an upload until ListParts shows nothing left of it. Not under the deadline's signal:
+   * the abort must be sent even when time ran out. An abort that fails throws (the record is
+   * retried, and the retry aborts what is left before opening another; the destination's
+   * lifecycle rule is the last resort).
+   */
+  async #abortUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_ABORTS; attempt += 1) {
+      await this.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+      try {
+        const { Parts = [] } = await this.s3.send(
+          new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId }),
+        );
+        if (Parts.length === 0) return;
+      } catch (error) {
+        if (errorCodeOf(error) === 'NoSuchUpload' || httpStatusOf(error) === 404) return;
+        throw error;
+      }
+    }
+  }
+
+  /** Aborts the uploads an earlier attempt left open at exactly this key: never two open at once. */
+  async #abortLeftUploads(bucket: string, key: string, signal: AbortSignal): Promise<void> {
+    const { Uploads = [] } = await beforeAbort(
+      signal,
+      this.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }), { abortSignal: signal }),
+    );
+    for (const upload of Uploads) {
+      if (upload.Key === key && upload.UploadId) await this.#abortUpload(bucket, key, upload.UploadId);
+    }
+  }
+}
+
+/** How long a failed multipart copy waits for part copies in flight before aborting. */
+const PARTS_SETTLE_MS = 500;
+/** Aborts of one upload while ListParts still shows parts. */
+const MAX_ABORTS = 3;
+
+/** Waits until every promise settles, or `ms` pass. */
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** `bucket/url-encoded-key`: the current version, never a named one (see {@link CopyRequest}). */

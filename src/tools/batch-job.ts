@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateJobCommand, type S3ControlClient } from '@aws-sdk/client-s3-control';
+import { listsAllVersions, parseManifest, requireInventoryFields } from './inventory.js';
 import { ToolError } from './tool-error.js';
 import { parseS3Uri } from './upload-queries.js';
 
@@ -37,8 +38,18 @@ export async function createBackfillJob(
 ): Promise<string> {
   const { bucket, key } = parseS3Uri(request.manifestUri);
   // The job names its manifest by ARN and ETag, so a manifest rewritten meanwhile is refused, not half-read.
-  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-  if (!head.ETag) throw new ToolError(`${request.manifestUri} has no ETag`);
+  const manifestObject = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!manifestObject.ETag) throw new ToolError(`${request.manifestUri} has no ETag`);
+  const manifest = parseManifest((await manifestObject.Body?.transformToString()) ?? '', request.manifestUri);
+  // The function heads each object itself (eTag, size), so it needs the key columns only.
+  requireInventoryFields(manifest, request.manifestUri, ['Bucket', 'Key']);
+  if (listsAllVersions(manifest)) {
+    // A task per version, each with the backfill's sequencer: whichever ends last would set the
+    // state row, and every old version would get a row of its own.
+    throw new ToolError(
+      `${request.manifestUri} is an inventory of all versions: a Batch Operations backfill takes a report of current versions only (IncludedObjectVersions: Current), or backfill from it without --batch-operations (that one keeps the current versions)`,
+    );
+  }
   const answer = await s3control.send(
     new CreateJobCommand({
       AccountId: accountOf(request.roleArn),
@@ -50,7 +61,7 @@ export async function createBackfillJob(
       Operation: { LambdaInvoke: { FunctionArn: request.functionArn, InvocationSchemaVersion: '2.0' } },
       Manifest: {
         Spec: { Format: 'S3InventoryReport_CSV_20161130' },
-        Location: { ObjectArn: `arn:aws:s3:::${bucket}/${key}`, ETag: head.ETag.replace(/"/g, '') },
+        Location: { ObjectArn: `arn:aws:s3:::${bucket}/${key}`, ETag: manifestObject.ETag.replace(/"/g, '') },
       },
       Report: {
         Enabled: true,

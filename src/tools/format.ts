@@ -89,7 +89,8 @@ export function formatAge(seconds: number): string {
 
 /**
  * Parses RFC 4180 CSV (quoted cells, doubled quotes, line breaks inside quotes) into rows of
- * cells; the inverse of {@link renderCsv}: the `'` it put before a cell is taken off again.
+ * cells, exactly as written (S3 Inventory reports, for one). For a file {@link renderCsv} wrote,
+ * use {@link parseExportedCsv}.
  */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
@@ -117,7 +118,13 @@ export function parseCsv(text: string): string[][] {
     } else value += char;
   }
   if (value !== '' || row.length > 0) rows.push([...row, value]);
-  return rows
-    .filter((cells) => cells.some((cell) => cell !== ''))
-    .map((cells) => cells.map((cell) => (cell.startsWith("'") ? cell.slice(1) : cell)));
+  return rows.filter((cells) => cells.some((cell) => cell !== ''));
+}
+
+/**
+ * Parses CSV that {@link renderCsv} wrote (an `uploads` export, the console's CSV): its inverse,
+ * taking off the `'` it put before a cell, so every value reads back exactly.
+ */
+export function parseExportedCsv(text: string): string[][] {
+  return parseCsv(text).map((cells) => cells.map((cell) => (cell.startsWith("'") ? cell.slice(1) : cell)));
 }

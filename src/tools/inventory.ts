@@ -46,6 +46,45 @@ export function parseManifest(text: string, uri: string): InventoryManifest {
   return manifest as InventoryManifest;
 }
 
+/** The columns of a manifest's `fileSchema`, trimmed. */
+export function manifestColumns(manifest: InventoryManifest): string[] {
+  return manifest.fileSchema.split(',').map((column) => column.trim());
+}
+
+/**
+ * Inventory fields a backfill from the report needs: the notification carries the eTag and size
+ * the worker keys rows on and validates with. `Size` and `ETag` are optional fields of an inventory
+ * configuration; without them every row would be wrong, so such a report is refused up front.
+ */
+export const BACKFILL_INVENTORY_FIELDS = ['Bucket', 'Key', 'Size', 'ETag'] as const;
+
+/**
+ * Checks that a report has every field a use of it needs, before anything is sent.
+ *
+ * @throws {ToolError} naming the missing fields and how to add them
+ */
+export function requireInventoryFields(
+  manifest: InventoryManifest,
+  uri: string,
+  fields: readonly string[] = BACKFILL_INVENTORY_FIELDS,
+): void {
+  const columns = manifestColumns(manifest);
+  const missing = fields.filter((field) => !columns.includes(field));
+  if (missing.length > 0) {
+    throw new ToolError(
+      `${uri} lacks the inventory field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: add ${missing.length > 1 ? 'them' : 'it'} to the inventory configuration's optional fields, wait for the next report, then backfill from it (or backfill from a listing: without --inventory)`,
+    );
+  }
+}
+
+/**
+ * Whether a report lists every version (`IncludedObjectVersions: All`): only such reports carry
+ * `IsLatest` and `IsDeleteMarker`.
+ */
+export function listsAllVersions(manifest: InventoryManifest): boolean {
+  return manifestColumns(manifest).includes('IsLatest');
+}
+
 /**
  * The current objects of one inventory CSV line, by the manifest's columns: a delete marker, or a
  * noncurrent version (`IsLatest` false, in an inventory of all versions), is not current.
@@ -95,6 +134,7 @@ export function inventorySource(
       if (parsed.sourceBucket !== bucket) {
         throw new UsageError(`${manifestUri} is the inventory of ${parsed.sourceBucket}, not of ${bucket}`);
       }
+      requireInventoryFields(parsed, manifestUri);
       return parsed;
     })();
     return manifest;
@@ -110,8 +150,9 @@ export function inventorySource(
       return files.map((file) => file.key);
     },
     async *pages(file, after) {
-      const { destinationBucket, fileSchema } = await load();
-      const columns = fileSchema.split(',').map((column) => column.trim());
+      const loaded = await load();
+      const { destinationBucket } = loaded;
+      const columns = manifestColumns(loaded);
       const answer = await s3.send(
         new GetObjectCommand({ Bucket: destinationBucket.replace(/^arn:aws[a-z-]*:s3:::/, ''), Key: file }),
       );

@@ -13,7 +13,7 @@ import type { CreatedObjectEvent } from '../core/types.js';
 import { IDEMPOTENCY_KEY_PREFIX } from '../worker/create-handler.js';
 import { ingestObject } from '../worker/ingest-object.js';
 import { BACKFILL_SEQUENCER } from './backfill.js';
-import { parseCsv } from './format.js';
+import { parseExportedCsv } from './format.js';
 import type { ToolTarget } from './target.js';
 import { ToolError, UsageError } from './tool-error.js';
 import { parseS3Uri } from './upload-queries.js';
@@ -223,7 +223,7 @@ export async function requestsFromFile(path: string): Promise<ReprocessRequest[]
   } catch (error) {
     throw new ToolError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
-  const rows = parseCsv(text);
+  const rows = parseExportedCsv(text);
   const header = rows[0] ?? [];
   if (header.includes('bucket') && header.includes('key')) {
     const column = (name: string) => header.indexOf(name);

@@ -35,18 +35,28 @@ function isTransient(error: unknown): boolean {
 }
 
 /**
- * The S3 Batch Operations backfill: for each task, HeadObject (a Batch Operations manifest names
- * objects only, and a notification needs the eTag and size), then one S3-shaped ObjectCreated
- * notification on the ingest queue, with the lowest sequencer like every backfill. A task whose
- * object is gone fails permanently with that reason; throttling and 5xx fail temporarily, so
- * Batch Operations retries them.
+ * The S3 Batch Operations backfill: for each task, HeadObject of the object's current version (a
+ * Batch Operations manifest names objects only, and a notification needs the eTag and size), then
+ * one S3-shaped ObjectCreated notification of that version on the ingest queue, with the lowest
+ * sequencer like every backfill. Only current versions are enqueued: a task naming a version that
+ * is no longer current succeeds as skipped (it would record an old version as current, since every
+ * backfill notification has the same sequencer). A task without a version (an unversioned bucket,
+ * or a version written before versioning, `null`) means the current version. A task whose object
+ * is gone fails permanently with that reason; throttling and 5xx fail temporarily, so Batch
+ * Operations retries them.
  */
 export function createBatchBackfillHandler(
   deps: BatchBackfillDependencies,
 ): (event: unknown) => Promise<BatchResponse> {
   const enqueue = async (task: BatchTask): Promise<{ resultCode: BatchResultCode; resultString: string }> => {
-    const head = await deps.objects.head(task);
+    const head = await deps.objects.head({ bucket: task.bucket, key: task.key });
     if (!head?.eTag) return { resultCode: 'PermanentFailure', resultString: 'object no longer exists' };
+    if (task.versionId !== undefined && task.versionId !== head.versionId) {
+      return {
+        resultCode: 'Succeeded',
+        resultString: `skipped: version ${task.versionId} is not the current version (${head.versionId ?? 'null'})`,
+      };
+    }
     await deps.sqs.send(
       new SendMessageCommand({
         QueueUrl: deps.ingestQueueUrl,
@@ -57,7 +67,7 @@ export function createBatchBackfillHandler(
             key: task.key,
             eTag: head.eTag,
             size: head.size ?? 0,
-            ...((task.versionId ?? head.versionId) && { versionId: task.versionId ?? head.versionId }),
+            ...(head.versionId && { versionId: head.versionId }),
             eventTime: head.lastModified ? new Date(head.lastModified) : new Date(),
             sequencer: BACKFILL_SEQUENCER,
             principalId: 's3-ingest-batch-operations',

@@ -241,6 +241,73 @@ describe('the copy destination holds the source’s current content', () => {
     expect(fake.uploadRows()).toHaveLength(0);
   });
 
+  it('7d. a multipart copy keeps what CopyObject keeps: content type, encoding, disposition, cache control, metadata', async () => {
+    const size = 6 * GiB;
+    const headers = {
+      contentType: 'video/quicktime',
+      contentEncoding: 'identity',
+      contentDisposition: 'attachment; filename="video.mov"',
+      contentLanguage: 'en',
+      cacheControl: 'max-age=60',
+      metadata: { team: 'media', checksum: 'abc' },
+    };
+    s3.putObject('uploads', 'video.mov', { eTag: 'big-1', size, ...headers });
+    s3.putObject('uploads', 'small.mov', { eTag: 'small-1', size: 10, ...headers });
+    expectAllSucceeded(
+      await run([
+        created('video.mov', 'big-1', '01', { size }),
+        created('small.mov', 'small-1', '02', { size: 10 }),
+      ]),
+    );
+    // Both paths give the destination the same headers.
+    expect(fake.copies.get('private/uploads/video.mov')).toEqual({ eTag: 'big-1', size, ...headers });
+    expect(fake.copies.get('private/uploads/small.mov')).toMatchObject(headers);
+  });
+
+  it('7e. parts S3 finishes after the copy deadline leave nothing open: the abort waits for them', async () => {
+    const size = 6 * GiB;
+    s3.putObject('uploads', 'video.mov', { eTag: 'big-1', size });
+    // Each part takes 300 ms, and S3 finishes what it started even after the copy's deadline passed.
+    const copying: Promise<unknown>[] = [];
+    fake.s3.on(UploadPartCopyCommand).callsFake((input) => {
+      const upload = s3.multipartUploads.get(String(input.UploadId));
+      if (!upload) throw new Error('no such upload');
+      const part = new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
+        s3.uploadPartCopyStartedBefore(upload, input),
+      );
+      copying.push(part);
+      return part;
+    });
+    // 250 ms left: the copy has 200 ms, so its deadline passes with eight parts in flight.
+    expectAllSucceeded(await run(created('video.mov', 'big-1', '01', { size }), COPY, 250));
+    expect(fake.uploadRows()[0]?.reason).toMatch(/did not finish within the function timeout/);
+    // Once S3 has finished every part it started, nothing of the upload is left.
+    await Promise.allSettled(copying);
+    expect(copying.length).toBeGreaterThan(0);
+    expect(s3.multipartUploads.size).toBe(0);
+  });
+
+  it('7f. an upload a failed abort left open is aborted before the redelivery opens another', async () => {
+    const size = 6 * GiB;
+    s3.putObject('uploads', 'video.mov', { eTag: 'big-1', size });
+    fake.injectFault(
+      UploadPartCopyCommand,
+      (input) => input.PartNumber === 3,
+      new Error('socket hang up'),
+      1,
+    );
+    fake.injectFault(AbortMultipartUploadCommand, () => true, new Error('socket hang up'), 1);
+    const record = created('video.mov', 'big-1', '01', { size });
+    expect(failedIds(await run(record))).toEqual([record.messageId]);
+    expect(s3.multipartUploads.size).toBe(1);
+    // Act: SQS delivers the record again.
+    expectAllSucceeded(await run(record));
+    // Assess: one copy, nothing left open, never two uploads open for the key.
+    expect(s3.multipartUploads.size).toBe(0);
+    expect(s3.mostOpenForOneKey).toBe(1);
+    expect(fake.copies.get('private/uploads/video.mov')).toMatchObject({ eTag: 'big-1', size });
+  });
+
   it('7c. a copy that cannot finish in the function’s time still writes the row, with a reason and a metric', async () => {
     const size = 6 * GiB;
     s3.putObject('uploads', 'video.mov', { eTag: 'big-1', size });

@@ -27,6 +27,26 @@ afterEach(() => {
 afterAll(() => fake.restore());
 
 describe('worker handler', () => {
+  it('ignores, with a metric, events of buckets it does not watch: no GONE row for someone else', async () => {
+    // Prepare: the copy destination and a stranger's bucket, beside a watched one.
+    fake.putObject('uploads', 'ok.txt', { eTag: 'a', size: 1 });
+    const env = { WATCHED_BUCKETS: 'uploads' };
+    const stranger = sqsRecord(
+      s3Notification(
+        s3Record({ bucket: 'someone-elses-bucket', key: 'x.txt', eTag: 'b', sequencer: '01' }),
+        s3Record({ bucket: 'uploads-private', key: 'uploads/ok.txt', eTag: 'a', sequencer: '02' }),
+      ),
+    );
+    // Act
+    const response = await run(sqsEvent(stranger, put('ok.txt', 'a', '03')), env);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(fake.uploadRows().map((row) => row.bucket)).toEqual(['uploads']);
+    expect(fake.stateOf('someone-elses-bucket', 'x.txt')).toBeUndefined();
+    expect(output.metricTotal('ForeignEventsIgnored')).toBe(2);
+    expect(output.metricTotal('ObjectsGone')).toBe(0);
+  });
+
   it('records one put as one STORED upload row and a PRESENT state row', async () => {
     // Prepare
     fake.putObject('uploads', 'photos/cat.jpg', {

@@ -63,6 +63,20 @@ describe('buckets', () => {
     });
   });
 
+  it('aborts incomplete multipart uploads after a day on every bucket, the copy destination included', () => {
+    const rule = {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
+        ]),
+      },
+    };
+    full.allResourcesProperties('AWS::S3::Bucket', rule);
+    expect(Object.keys(full.findResources('AWS::S3::Bucket', { Properties: rule })).join()).toMatch(
+      /CopyDestination/,
+    );
+  });
+
   it('denies every request without TLS on every bucket', () => {
     const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
     expect(policies.length).toBe(Object.keys(template.findResources('AWS::S3::Bucket')).length);
@@ -165,6 +179,10 @@ describe('worker', () => {
           RETENTION_DAYS: '365',
           BLOCKED_EXTENSIONS: 'exe,bat',
           COPY_DESTINATION_BUCKET: Match.anyValue(),
+          // The stack's own bucket (made at deploy) and the existing one: events of others are ignored.
+          WATCHED_BUCKETS: {
+            'Fn::Join': [',', [{ Ref: Match.stringLikeRegexp('^IngestBucket') }, 'team-a-uploads']],
+          },
         }),
       },
     });
@@ -247,10 +265,24 @@ describe('least privilege', () => {
       's3:GetObject',
       's3:GetObjectVersion',
       's3:ListBucket',
+      's3:ListBucketMultipartUploads',
+      's3:ListMultipartUploadParts',
       's3:PutObject',
     ]);
+    const multipartUploads = worker.filter((s) => actionsOf(s).includes('s3:ListBucketMultipartUploads'));
+    expect(JSON.stringify(multipartUploads)).toMatch(/CopyDestination/);
+    expect(JSON.stringify(multipartUploads)).not.toMatch(/IngestBucket/);
     const dynamoActions = [...actions].filter((a) => a.startsWith('dynamodb:')).sort();
-    expect(dynamoActions).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(dynamoActions).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    // GetItem on the idempotency table only (Powertools' documented read), never on the log.
+    const getItem = worker.filter((s) => actionsOf(s).includes('dynamodb:GetItem'));
+    expect(JSON.stringify(getItem)).toMatch(/TablesIdempotency/);
+    expect(JSON.stringify(getItem)).not.toMatch(/TablesUploadLog/);
     const putObject = worker.filter((s) => actionsOf(s).includes('s3:PutObject'));
     expect(JSON.stringify(putObject)).toMatch(/CopyDestination/);
     expect(JSON.stringify(putObject)).not.toMatch(/IngestBucket/);

@@ -10,8 +10,8 @@ import { LocalMetrics } from '../../src/console/local-metrics.js';
 import { type RunningConsole, startConsole } from '../../src/console/server.js';
 import { buildUploadRow } from '../../src/core/log-items.js';
 import type { LocalStack } from '../../src/local/stack.js';
-import { parseCsv } from '../../src/tools/format.js';
 import { waitFor } from '../../src/local/wait.js';
+import { parseExportedCsv } from '../../src/tools/format.js';
 import { targetFromStackFile } from '../../src/tools/target.js';
 import { runCli as runCliProcess } from '../support/cli.js';
 import { drained, queueDepth, startTestStack } from '../support/pipeline.js';
@@ -120,7 +120,7 @@ describe('the console server', () => {
       'api/uploads.csv?bucket=uploads&from=2026-10-01T00:00:00.000Z&to=2026-10-02T00:00:00.000Z',
     );
     // Assess: the header and every row, each once.
-    const lines = parseCsv(await answer.text());
+    const lines = parseExportedCsv(await answer.text());
     expect(lines[0]?.[0]).toBe('eventTime');
     const keys = lines.slice(1).map((cells) => cells[2]);
     expect(keys).toHaveLength(10_050);

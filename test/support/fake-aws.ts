@@ -11,6 +11,8 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
   S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -70,6 +72,14 @@ export function installFakeAws() {
     s3.on(CompleteMultipartUploadCommand).callsFake(async (input) => {
       checkFaults(CompleteMultipartUploadCommand, input);
       return memory.s3.completeMultipartUpload(input);
+    });
+    s3.on(ListMultipartUploadsCommand).callsFake(async (input) => {
+      checkFaults(ListMultipartUploadsCommand, input);
+      return memory.s3.listMultipartUploads(input);
+    });
+    s3.on(ListPartsCommand).callsFake(async (input) => {
+      checkFaults(ListPartsCommand, input);
+      return memory.s3.listParts(input);
     });
     s3.on(AbortMultipartUploadCommand).callsFake(async (input) => {
       checkFaults(AbortMultipartUploadCommand, input);

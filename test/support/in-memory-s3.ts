@@ -5,6 +5,10 @@ export interface FakeObject {
   eTag: string;
   size: number;
   contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
   metadata?: Record<string, string>;
   /** `GLACIER`, `DEEP_ARCHIVE`: a copy answers InvalidObjectState. @default STANDARD */
   storageClass?: string;
@@ -37,10 +41,32 @@ export function s3Error(name: string, status: number, message = name): S3Service
 const ARCHIVED = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 
 interface MultipartUpload {
+  readonly uploadId: string;
   readonly bucket: string;
   readonly key: string;
+  /** What CreateMultipartUpload was given: the object's headers come from here, not from the source. */
+  readonly headers: Omit<FakeObject, 'eTag' | 'size' | 'storageClass'>;
   readonly parts: Map<number, { object: FakeObject; first: number; last: number }>;
 }
+
+/** The object headers CopyObject keeps with `MetadataDirective: COPY`, and a multipart upload is given. */
+type ObjectHeaders = {
+  ContentType?: string;
+  ContentEncoding?: string;
+  ContentDisposition?: string;
+  ContentLanguage?: string;
+  CacheControl?: string;
+  Metadata?: Record<string, string>;
+};
+
+const headersOf = (input: ObjectHeaders): MultipartUpload['headers'] => ({
+  ...(input.ContentType !== undefined && { contentType: input.ContentType }),
+  ...(input.ContentEncoding !== undefined && { contentEncoding: input.ContentEncoding }),
+  ...(input.ContentDisposition !== undefined && { contentDisposition: input.ContentDisposition }),
+  ...(input.ContentLanguage !== undefined && { contentLanguage: input.ContentLanguage }),
+  ...(input.CacheControl !== undefined && { cacheControl: input.CacheControl }),
+  ...(input.Metadata !== undefined && Object.keys(input.Metadata).length > 0 && { metadata: input.Metadata }),
+});
 
 /**
  * An in-memory S3 with versioning as AWS implements it: per-bucket state (never versioned,
@@ -58,6 +84,8 @@ export class InMemoryS3 {
   readonly missingBuckets = new Set<string>();
   readonly multipartUploads = new Map<string, MultipartUpload>();
   readonly abortedUploads: string[] = [];
+  /** The most multipart uploads open at once for one destination key. */
+  mostOpenForOneKey = 0;
   #nextVersion = 1;
   #nextUpload = 1;
 
@@ -112,7 +140,7 @@ export class InMemoryS3 {
     return newest && !newest.deleteMarker ? newest.object : undefined;
   }
 
-  headObject(input: { Bucket?: string; Key?: string; VersionId?: string }) {
+  headObject(input: { Bucket?: string; Key?: string; VersionId?: string; IfMatch?: string }) {
     const bucket = String(input.Bucket);
     const stack = this.#stack(bucket, String(input.Key));
     const entry =
@@ -125,10 +153,16 @@ export class InMemoryS3 {
         input.VersionId === undefined ? 404 : 405,
       );
     const object = entry.object as FakeObject;
+    if (input.IfMatch !== undefined && input.IfMatch !== `"${object.eTag}"`)
+      throw s3Error('PreconditionFailed', 412);
     return {
       ETag: `"${object.eTag}"`,
       ContentLength: object.size,
       ContentType: object.contentType,
+      ContentEncoding: object.contentEncoding,
+      ContentDisposition: object.contentDisposition,
+      ContentLanguage: object.contentLanguage,
+      CacheControl: object.cacheControl,
       Metadata: object.metadata ?? {},
       StorageClass: object.storageClass,
       ...(this.versioning.has(bucket) && { VersionId: entry.versionId }),
@@ -149,15 +183,35 @@ export class InMemoryS3 {
     return { CopyObjectResult: { ETag: `"${object.eTag}"` } };
   }
 
-  createMultipartUpload(input: { Bucket?: string; Key?: string }) {
+  /** As S3 does: the new object's headers are the ones given here, and nothing is read from the source. */
+  createMultipartUpload(input: { Bucket?: string; Key?: string } & ObjectHeaders) {
     this.#checkDestination(input.Bucket, input.Key);
     const uploadId = `upload-${this.#nextUpload++}`;
     this.multipartUploads.set(uploadId, {
+      uploadId,
       bucket: String(input.Bucket),
       key: String(input.Key),
+      headers: headersOf(input),
       parts: new Map(),
     });
+    const open = [...this.multipartUploads.values()].filter(
+      (upload) => upload.bucket === input.Bucket && upload.key === input.Key,
+    ).length;
+    this.mostOpenForOneKey = Math.max(this.mostOpenForOneKey, open);
     return { UploadId: uploadId };
+  }
+
+  listMultipartUploads(input: { Bucket?: string; Prefix?: string }) {
+    const uploads = [...this.multipartUploads.values()].filter(
+      (upload) => upload.bucket === input.Bucket && upload.key.startsWith(String(input.Prefix ?? '')),
+    );
+    return { Uploads: uploads.map((upload) => ({ Key: upload.key, UploadId: upload.uploadId })) };
+  }
+
+  listParts(input: { UploadId?: string }) {
+    const upload = this.multipartUploads.get(String(input.UploadId));
+    if (!upload) throw s3Error('NoSuchUpload', 404);
+    return { Parts: [...upload.parts.keys()].map((PartNumber) => ({ PartNumber })) };
   }
 
   uploadPartCopy(input: {
@@ -170,6 +224,26 @@ export class InMemoryS3 {
     const upload = this.multipartUploads.get(String(input.UploadId));
     if (!upload) throw s3Error('NoSuchUpload', 404);
     const object = this.#copySource(input.CopySource, input.CopySourceIfMatch);
+    return this.#storePart(upload, input, object);
+  }
+
+  /**
+   * A part copy that S3 had started before the upload was aborted: as AWS warns, it may still
+   * complete, leaving a part stored (and billed) under the aborted upload until it is aborted again.
+   */
+  uploadPartCopyStartedBefore(
+    upload: MultipartUpload,
+    input: { PartNumber?: number; CopySource?: string; CopySourceIfMatch?: string; CopySourceRange?: string },
+  ) {
+    if (!this.multipartUploads.has(upload.uploadId)) this.multipartUploads.set(upload.uploadId, upload);
+    return this.#storePart(upload, input, this.#copySource(input.CopySource, input.CopySourceIfMatch));
+  }
+
+  #storePart(
+    upload: MultipartUpload,
+    input: { PartNumber?: number; CopySourceRange?: string },
+    object: FakeObject,
+  ) {
     const [first, last] = (/^bytes=(\d+)-(\d+)$/.exec(String(input.CopySourceRange)) ?? [])
       .slice(1)
       .map(Number);
@@ -198,7 +272,12 @@ export class InMemoryS3 {
     const covered = parts.reduce((sum, part) => sum + ((part?.last ?? 0) - (part?.first ?? 0) + 1), 0);
     if (covered !== first.size)
       throw s3Error('InvalidPart', 400, `parts cover ${covered} of ${first.size} bytes`);
-    this.copies.set(`${upload.bucket}/${upload.key}`, { ...first });
+    // The content is the parts'; every header is the one CreateMultipartUpload was given.
+    this.copies.set(`${upload.bucket}/${upload.key}`, {
+      eTag: first.eTag,
+      size: first.size,
+      ...upload.headers,
+    });
     this.multipartUploads.delete(String(input.UploadId));
     return {};
   }
@@ -213,6 +292,7 @@ export class InMemoryS3 {
     for (const map of [this.versions, this.versioning, this.copies, this.multipartUploads]) map.clear();
     this.missingBuckets.clear();
     this.abortedUploads.length = 0;
+    this.mostOpenForOneKey = 0;
   }
 
   #stack(bucket: string, key: string): FakeVersion[] {

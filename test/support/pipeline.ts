@@ -74,6 +74,9 @@ export function startTestStack(options: LocalStackOptions = {}): Promise<LocalSt
     visibilityTimeoutSeconds: TEST_VISIBILITY_TIMEOUT_SECONDS,
     workerOutput: warningsAndErrors,
     ...options,
+    // Tests also record objects of uploads-private, which the local S3 bridge does not announce, so
+    // that only a test's own messages (a backfill, a redrive, a hand-made notification) name them.
+    workerEnv: { WATCHED_BUCKETS: 'uploads,uploads-private', ...options.workerEnv },
     worker: options.worker === false ? false : { batchingWindowMs: 0, ...options.worker },
   });
 }

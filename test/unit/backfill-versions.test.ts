@@ -1,5 +1,6 @@
 import {
   GetBucketVersioningCommand,
+  GetObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   S3Client,
@@ -9,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseMessageBody } from '../../src/core/envelope.js';
 import { backfill, prefetching } from '../../src/tools/backfill.js';
-import { inventoryRow, parseManifest } from '../../src/tools/inventory.js';
+import { inventoryRow, inventorySource, parseManifest } from '../../src/tools/inventory.js';
 
 const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
@@ -166,6 +167,42 @@ describe('S3 Inventory manifests and rows', () => {
     );
     expect(() => parseManifest('{"fileFormat":"CSV"}', 's3://r/m.json')).toThrow('lacks sourceBucket');
     expect(() => parseManifest('not json', 's3://r/m.json')).toThrow('is not JSON');
+  });
+
+  it('refuses a report without Size or ETag before reading or sending anything, naming what is missing', async () => {
+    // Prepare: both are optional fields of an inventory configuration.
+    for (const [fileSchema, missing] of [
+      ['Bucket, Key, Size', 'ETag'],
+      ['Bucket, Key, ETag, LastModifiedDate', 'Size'],
+      ['Bucket, Key', 'Size, ETag'],
+    ] as const) {
+      s3.reset();
+      s3.on(GetObjectCommand).resolves({
+        Body: {
+          transformToString: async () =>
+            JSON.stringify({
+              sourceBucket: 'uploads',
+              destinationBucket: 'arn:aws:s3:::inv',
+              fileFormat: 'CSV',
+              fileSchema,
+              files: [{ key: 'data/a.csv.gz', size: 1 }],
+            }),
+        } as never,
+      });
+      const source = inventorySource(
+        new S3Client({ region: 'us-east-1' }),
+        's3://inv/uploads/m/manifest.json',
+        'uploads',
+        { listCalls: 0 } as never,
+        1000,
+      );
+      // Act / Assess
+      await expect(source.partitions()).rejects.toThrow(
+        `lacks the inventory field${missing.includes(',') ? 's' : ''} ${missing}`,
+      );
+      expect(s3.commandCalls(GetObjectCommand)).toHaveLength(1);
+      expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    }
   });
 
   it('keeps current versions, with decoded keys, by the manifest column order', () => {

@@ -1,6 +1,18 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvCell, parseCsv, printable, renderCsv, renderTable } from '../../src/tools/format.js';
+import {
+  csvCell,
+  parseCsv,
+  parseExportedCsv,
+  printable,
+  renderCsv,
+  renderTable,
+} from '../../src/tools/format.js';
+import { requestsFromFile } from '../../src/tools/reprocess.js';
+import { parseS3Uri, UPLOAD_COLUMNS } from '../../src/tools/upload-queries.js';
 
 // Keys, reasons and bodies are chosen by whoever uploads: what people read must show them, not obey them.
 const HOSTILE = [
@@ -67,15 +79,54 @@ describe('CSV for spreadsheets', () => {
       ["''", '-'],
       ['a,"b"\nc', '@x'],
     ];
-    expect(parseCsv(renderCsv(rows, columns))).toEqual([['a', 'b'], ...rows]);
+    expect(parseExportedCsv(renderCsv(rows, columns))).toEqual([['a', 'b'], ...rows]);
+    // Other files (an S3 Inventory report) are read exactly as written: a leading quote is data.
+    expect(parseCsv('\'abc,"\'=x"')).toEqual([["'abc", "'=x"]]);
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.string(), fc.string()), { maxLength: 5 }), (pairs) => {
         const some = pairs.filter(([x, y]) => x !== '' || y !== '');
         return (
-          JSON.stringify(parseCsv(renderCsv(some, columns)).slice(1)) ===
+          JSON.stringify(parseExportedCsv(renderCsv(some, columns)).slice(1)) ===
           JSON.stringify(some.map(([x, y]) => [x, y]))
         );
       }),
     );
+  });
+});
+
+describe('an uploads export read back by reprocess --from-file', () => {
+  it('names exactly the objects and versions exported, whatever their keys hold', async () => {
+    // Prepare: keys a spreadsheet would evaluate, a newline, a leading quote; versioned rows.
+    const rows = [
+      { key: "=cmd|' /C calc'!A0", versionId: 'v1' },
+      { key: '+SUM(1)', versionId: '-3xY' },
+      { key: 'line\nbreak.txt', versionId: undefined },
+      { key: "'already quoted", versionId: '@v' },
+    ].map(({ key, versionId }) => ({
+      pk: `s3://uploads/${key}`,
+      sk: 'e',
+      bucket: 'uploads',
+      key,
+      eTag: 'e',
+      ...(versionId && { versionId }),
+    }));
+    const file = join(mkdtempSync(join(tmpdir(), 's3-ingest-csv-')), 'export.csv');
+    writeFileSync(file, `${renderCsv(rows, UPLOAD_COLUMNS)}\n`);
+    // Act
+    const requests = await requestsFromFile(file);
+    // Assess
+    expect(requests).toEqual(
+      rows.map((row) => ({
+        bucket: row.bucket,
+        key: row.key,
+        ...(row.versionId && { versionId: row.versionId }),
+      })),
+    );
+    expect(readFileSync(file, 'utf8')).not.toMatch(/(^|,)[=+\-@]/m);
+  });
+
+  it('takes an s3:// URI whose key holds a newline', () => {
+    expect(parseS3Uri('s3://uploads/a\nb')).toEqual({ bucket: 'uploads', key: 'a\nb' });
+    expect(() => parseS3Uri('s3://uploads/')).toThrow(/expected s3:\/\/BUCKET\/KEY/);
   });
 });

@@ -177,4 +177,10 @@ export const GRANTS_FOR_PATHS_NOT_RUN_LOCALLY: Readonly<Record<string, string>> 
   'sqs:GetQueueUrl': "granted by the CDK's SqsEventSource (queue.grantConsumeMessages)",
   's3:AbortMultipartUpload':
     'cleans up a failed multipart copy of an object over 5 GiB, which the local S3 cannot hold; covered by test/handler/versions-and-copies.test.ts',
+  's3:ListMultipartUploadParts':
+    'checks that an aborted multipart copy left no part behind (objects over 5 GiB); covered by test/handler/versions-and-copies.test.ts',
+  's3:ListBucketMultipartUploads':
+    'finds a multipart copy an earlier attempt left open before opening another (objects over 5 GiB); covered by test/handler/versions-and-copies.test.ts',
+  'dynamodb:GetItem':
+    "Powertools' idempotency reads a record with GetItem when a failed conditional put returns no item (its documented required permissions); DynamoDB and the local stack always return the item, so the call is not seen here",
 };
