@@ -118,7 +118,7 @@ async function claimStackFile(path: string): Promise<void> {
   throw new Error(
     `another local stack is running and owns ${path} (S3/SQS ${running.endpoints.s3}, DynamoDB ${running.endpoints.dynamodb}): ` +
       'stop it with Ctrl-C, or start a second one beside it with its own state directory and ports: ' +
-      'LOCAL_STATE_DIR=.local-2 npx s3-ingest start --s3-port 0 --dynamodb-port 0',
+      'LOCAL_STATE_DIR=.local-2 npm start -- --s3-port 0 --dynamodb-port 0',
   );
 }
 
@@ -188,7 +188,8 @@ DLQ          ${queues.dlq}
 ${describeRuntime(stack)}
 Endpoints and names: ${STACK_FILE}; worker metrics (EMF): ${EMF_FILE}.
 Everything lives in memory: Ctrl-C stops the stack and its data is gone.
-Tools: npx s3-ingest uploads | redrive status | redrive peek | reprocess ... (--help for more)
+Tools: s3-ingest uploads | redrive status | redrive peek | reprocess ... (--help for more; 'npm link' puts
+s3-ingest on your PATH, or run 'npm exec --no -- s3-ingest ...' in this checkout)
 `);
 }
 

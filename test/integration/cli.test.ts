@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -9,7 +9,7 @@ import { gsiShard } from '../../src/core/log-items.js';
 import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
 import type { LocalStack } from '../../src/local/stack.js';
 import { parseCsv } from '../../src/tools/format.js';
-import { type CliRun, hasStackTrace, runCli } from '../support/cli.js';
+import { type CliRun, hasStackTrace, runCli, runPasted } from '../support/cli.js';
 import { drained, startTestStack, uploadLogReader } from '../support/pipeline.js';
 
 // The real `s3-ingest` binary as a child process against a local stack: stdout carries only the
@@ -161,6 +161,75 @@ describe('s3-ingest', { timeout: 120_000 }, () => {
     expect(Array.isArray(JSON.parse(peek.stdout))).toBe(true);
   });
 
+  it('shows hostile keys and bodies escaped, and prints a paging hint that is safe to paste', async () => {
+    // Prepare: keys that clear the screen, set the title, forge a row, reverse text, and break quoting.
+    const dir = mkdtempSync(join(tmpdir(), 's3-ingest-hostile-'));
+    const keys = [
+      "hostile/a'$(touch pwned)'",
+      'hostile/b\u001b[2J\u001b]0;owned\u0007',
+      'hostile/c\r\n2026-01-01T00:00:00.000Z  uploads  forged.txt  STORED',
+      'hostile/d\u202etxt.exe',
+    ];
+    const from = new Date(Date.now() - 1000).toISOString();
+    for (const key of keys) await upload(key, key);
+    await drained(stack);
+    // A message in the DLQ whose key (URL-encoded in the body, as S3 sends it) hides an OSC 8 link.
+    await stack.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.queues.dlq.url,
+        MessageBody: JSON.stringify(
+          buildS3Notification({
+            eventName: 'ObjectCreated:Put',
+            bucket: 'uploads',
+            key: 'hostile/\u001b[2J\u001b]8;;http://evil\u0007x',
+            eTag: 'e',
+            size: 1,
+            eventTime: new Date(),
+            sequencer: sequencers.next(),
+            principalId: 'AWS:test',
+            sourceIp: '127.0.0.1',
+            requestId: 'HOSTILE',
+            region: 'us-east-1',
+          }),
+        ),
+      }),
+    );
+    // Act
+    const table = await onStack('uploads', '--bucket', 'uploads', '--from', from, '--limit', '2');
+    const whole = await onStack('uploads', '--bucket', 'uploads', '--from', from);
+    const peek = await onStack('redrive', 'peek');
+    const json = await onStack('uploads', '--bucket', 'uploads', '--from', from, '--json');
+    // Assess: nothing a terminal acts on reaches it; JSON stays exact.
+    for (const output of [table.stdout, table.stderr, whole.stdout, peek.stdout]) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds
+      expect(output).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    }
+    expect(whole.stdout.split('\n').filter((line) => line.includes('forged.txt'))).toEqual([
+      expect.stringContaining('hostile/c\\r\\n2026-01-01'),
+    ]);
+    expect(peek.stdout).toContain('\\x1b[2J');
+    expect(JSON.parse(json.stdout).rows.map((row: { key: string }) => row.key)).toEqual(keys);
+    // The hint, pasted into a shell as printed, runs nothing and reads the next page.
+    const hint = /more rows: add (--after \S+)$/m.exec(table.stderr)?.[1];
+    expect(hint).toMatch(/^--after [A-Za-z0-9_-]+$/);
+    const next = await runPasted(
+      `s3-ingest uploads --bucket uploads --from ${from} --limit 2 --json --stack-file ${stackFile} ${hint}`,
+      dir,
+    );
+    expect(JSON.parse(next.stdout).rows.map((row: { key: string }) => row.key)).toEqual(keys.slice(2, 4));
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+    // Tidy: the DLQ message goes.
+    await onStack(
+      'redrive',
+      'discard',
+      '--filter',
+      'key-prefix=hostile/',
+      '--yes',
+      '--out',
+      join(dir, 'd.ndjson'),
+    );
+  });
+
   it('query every shard the stack writes (16 here), and refuse a bucket the stack does not watch', async () => {
     const sixteen = await startTestStack({ workerEnv: { GSI_SHARD_COUNT: '16' } });
     try {
@@ -304,8 +373,8 @@ describe('redrive replay and backfill guards', () => {
     const real = await onStack('redrive', 'replay', '--file', file, '--filter', 'bucket=uploads', '--json');
     await drained(stack);
     // Assess
-    expect(JSON.parse(dry.stdout)).toEqual({ file, dryRun: true, sent: 1, skipped: 0 });
-    expect(JSON.parse(real.stdout)).toEqual({ file, dryRun: false, sent: 1, skipped: 0 });
+    expect(JSON.parse(dry.stdout)).toEqual({ file, dryRun: true, sent: 1, skipped: 0, unwatched: 0 });
+    expect(JSON.parse(real.stdout)).toEqual({ file, dryRun: false, sent: 1, skipped: 0, unwatched: 0 });
     expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
     // The worker handled it: the same content, so a duplicate and no second row.
     expect(stack.metrics.totals().DuplicatesSkipped - duplicatesBefore).toBe(1);

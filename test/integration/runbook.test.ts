@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -9,22 +9,23 @@ import type { LocalStack } from '../../src/local/stack.js';
 import { hasStackTrace } from '../support/cli.js';
 import { drained, startTestStack } from '../support/pipeline.js';
 
-// Every `npx s3-ingest ...` command of RUNBOOK.md and README.md, run as written against a local
-// stack: `$S` (the deployed stack's name) becomes the local stack file, the example bucket
-// `team-a-uploads` the local `uploads`, and `npx s3-ingest` this checkout's binary.
+// Every `s3-ingest ...` command of RUNBOOK.md and README.md, run as written against a local
+// stack, with `s3-ingest` on the PATH as `npm link` puts it there (a link to this checkout's
+// binary): `$S` (the deployed stack's name) becomes the local stack file and the example bucket
+// `team-a-uploads` the local `uploads`.
 
 const REPO = resolve(import.meta.dirname, '../..');
 const BIN = join(REPO, 'bin/s3-ingest.js');
 
 /** Commands that exist on AWS only: on the local stack they must refuse plainly (exit 2). */
-const AWS_ONLY = [/^npx s3-ingest redrive progress/, /^npx s3-ingest redrive cancel/, /--batch-operations/];
+const AWS_ONLY = [/^s3-ingest redrive progress/, /^s3-ingest redrive cancel/, /--batch-operations/];
 
-/** The `npx s3-ingest` commands of a Markdown file, in order, without their trailing comments. */
+/** The `s3-ingest` commands of a Markdown file, in order, without their trailing comments. */
 function documentedCommands(text: string): string[] {
   // A command continued on the next line (`\` at the end) is one command.
   const markdown = text.replace(/\\\n\s*/g, '');
   const commands: string[] = [];
-  for (const match of markdown.matchAll(/(?:^[ \t]*|`)(npx s3-ingest [^`\n]*)/gm)) {
+  for (const match of markdown.matchAll(/(?:^[ \t]*|`)(s3-ingest [^`\n]*)/gm)) {
     const text = match[1] ?? '';
     // Cut a trailing "# comment" that is outside quotes.
     let quote = '';
@@ -48,12 +49,22 @@ let stack: LocalStack;
 let workDir: string;
 let stackFile: string;
 
-function runShell(command: string): Promise<{ status: number; stdout: string; stderr: string }> {
+let linkedBin: string;
+
+function runShell(
+  command: string,
+  cwd = workDir,
+): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(
       'bash',
       ['-c', command],
-      { cwd: workDir, encoding: 'utf8', timeout: 60_000 },
+      {
+        cwd,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, PATH: `${linkedBin}:${process.env.PATH ?? ''}` },
+      },
       (error, stdout, stderr) => {
         done({
           status: error && typeof error.code === 'number' ? error.code : error ? -1 : 0,
@@ -70,6 +81,10 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 's3-ingest-runbook-'));
   cpSync(join(REPO, 'samples'), join(workDir, 'samples'), { recursive: true });
   stackFile = join(workDir, 'stack.json');
+  // What `npm link` leaves: a command on the PATH that is a link to this checkout's binary.
+  linkedBin = join(workDir, 'bin');
+  mkdirSync(linkedBin);
+  symlinkSync(BIN, join(linkedBin, 's3-ingest'));
   writeFileSync(stackFile, JSON.stringify(stack.description));
   // What the commands look at: objects under the documented keys, a poison message and a
   // message from the "legacy producer" in the DLQ.
@@ -95,18 +110,37 @@ describe('documented commands', () => {
     .filter((command, index, all) => all.indexOf(command) === index)
     // A load test, a local stack or a console runs for minutes or until stopped: their own tests
     // cover them (test/loadtest, test/integration/npm-start, console-server and test/browser).
-    .filter((command) => !/^npx s3-ingest (loadtest|start|console)\b/.test(command));
+    .filter((command) => !/^s3-ingest (loadtest|start|console)\b/.test(command));
 
   it('finds the commands it runs (not a pass by matching nothing)', () => {
     expect(documented.length).toBeGreaterThanOrEqual(20);
-    expect(documented).toContain('npx s3-ingest redrive discard --filter malformed --yes $S');
+    expect(documented).toContain('s3-ingest redrive discard --filter malformed --yes $S');
   });
+
+  it('shows no invocation that asks the public registry for a package named s3-ingest', () => {
+    // `npx s3-ingest` outside the checkout installs whatever the registry has under that name.
+    for (const file of ['README.md', 'RUNBOOK.md']) {
+      const text = readFileSync(join(REPO, file), 'utf8');
+      const unsafe = [
+        ...text.matchAll(/(?:npx|npm exec|npm x)(?: (?!--no\b|--no-install\b)[-\w]+)* s3-ingest\b/g),
+      ]
+        // The warning that names the unsafe form ("Never `npx s3-ingest` ...") is not an invocation.
+        .filter((m) => !/Never(?: \w+)?\W*$/.test(text.slice(Math.max(0, m.index - 30), m.index)))
+        .map((m) => m[0]);
+      expect({ file, unsafe }).toEqual({ file, unsafe: [] });
+    }
+  });
+
+  it('runs `npm exec --no -- s3-ingest` in the checkout, as the README writes it, without the registry', async () => {
+    const run = await runShell('npm exec --offline --no -- s3-ingest --help', REPO);
+    expect(run.stdout).toContain('Usage: s3-ingest');
+    expect(run.status).toBe(0);
+  }, 90_000);
 
   it('runs every one of them against a local stack', async () => {
     const failures: string[] = [];
     for (const command of documented) {
       const local = command
-        .replace(/^npx s3-ingest/, `node ${BIN}`)
         .replaceAll('team-a-uploads', 'uploads')
         // A deployed stack named in an example is the local stack here.
         .replace(/ --stack-name \S+/, '')

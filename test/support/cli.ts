@@ -25,5 +25,21 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pr
   });
 }
 
+/** Runs a command line in bash, as an operator pasting it would: `s3-ingest` is this checkout's binary. */
+export function runPasted(line: string, cwd: string): Promise<CliRun> {
+  const bin = new URL('../../bin/s3-ingest.js', import.meta.url).pathname;
+  return new Promise((resolve) => {
+    execFile(
+      'bash',
+      ['-c', `s3-ingest() { "${process.execPath}" "${bin}" "$@"; }; ${line}`],
+      { encoding: 'utf8', cwd, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const status = error && typeof error.code === 'number' ? error.code : error ? -1 : 0;
+        resolve({ status, stdout, stderr });
+      },
+    );
+  });
+}
+
 /** True when stderr holds a Node.js stack frame. */
 export const hasStackTrace = (stderr: string) => /\n\s+at .+\(.+:\d+:\d+\)/.test(stderr);
