@@ -82,8 +82,11 @@ function errorCodeOf(error: unknown): string | undefined {
   return shape?.Code ?? shape?.name;
 }
 
-/** The copy answers that mean "the source changed": only these; `NoSuchBucket` and the rest are failures. */
-const SOURCE_CHANGED_CODES = new Set(['PreconditionFailed', 'NoSuchKey', 'NoSuchVersion']);
+/**
+ * The copy answers that mean "the source changed": only these; `NoSuchBucket` and the rest are
+ * failures. `NotFound` is HeadObject's 404 (a HEAD has no error body), asked before a multipart copy.
+ */
+const SOURCE_CHANGED_CODES = new Set(['PreconditionFailed', 'NoSuchKey', 'NoSuchVersion', 'NotFound']);
 /** The copy answers that mean the source must be restored from an archive first. */
 const ARCHIVED_CODES = new Set(['InvalidObjectState', 'ObjectNotInActiveTierError']);
 

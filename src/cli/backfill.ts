@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { Command } from 'commander';
@@ -5,6 +6,7 @@ import { BATCH_REPORT_PREFIX } from '../../infra/output-names.js';
 import { backfill } from '../tools/backfill.js';
 import { describeBackfillProgress, shareDone } from '../tools/backfill-progress.js';
 import { accountOf, createBackfillJob } from '../tools/batch-job.js';
+import { stateDirectory } from '../tools/private-files.js';
 import { progressReporter } from '../tools/progress.js';
 import { resolveTarget, type ToolTarget } from '../tools/target.js';
 import { ToolError, UsageError } from '../tools/tool-error.js';
@@ -37,10 +39,10 @@ export function checkBackfillBucket(target: ToolTarget, bucket: string, force: b
   }
 }
 
-/** The default checkpoint of a backfill: one file per bucket and prefix, under `.local/`. */
+/** The default checkpoint of a backfill: one file per bucket and prefix, in the state directory. */
 export function defaultCheckpointPath(bucket: string, prefix: string): string {
   const safe = `${bucket}-${prefix}`.replace(/[^A-Za-z0-9._-]+/g, '_');
-  return `.local/backfill-${safe}.json`;
+  return join(stateDirectory(), `backfill-${safe}.json`);
 }
 
 interface BackfillFlags extends TargetFlags {
@@ -115,7 +117,10 @@ export function backfillCommand(): Command {
       "with --inventory on a deployed stack: create an S3 Batch Operations job that runs the stack's backfill function over the report",
     )
     .option('--dry-run', 'list and count, send nothing')
-    .option('--checkpoint <file>', 'progress file (default .local/backfill-<bucket>-<prefix>.json)')
+    .option(
+      '--checkpoint <file>',
+      'progress file, written 0600 (default $LOCAL_STATE_DIR or .local, backfill-<bucket>-<prefix>.json)',
+    )
     .option('--resume', 'continue from the checkpoint after a crash or Ctrl-C')
     .option('--force', 'also a bucket the stack does not watch, or the copy destination')
     .option('--json', 'print JSON')

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { startLocalConsole } from '../console/local-console.js';
 import { logger } from '../observability.js';
 import { queueDepth as sqsQueueDepth } from '../tools/dlq-operations.js';
+import { stateDirectory } from '../tools/private-files.js';
 import { requireListening } from '../tools/target.js';
 import { isUsageError, UsageError } from '../tools/tool-error.js';
 import { runDemo } from './demo.js';
@@ -26,7 +27,7 @@ import {
 } from './terminal-logs.js';
 
 /** Where the stack description and the worker's metrics go; tests point it elsewhere. */
-const STATE_DIR = process.env.LOCAL_STATE_DIR ?? '.local';
+const STATE_DIR = stateDirectory();
 const STACK_FILE = join(STATE_DIR, 'stack.json');
 const EMF_FILE = join(STATE_DIR, 'worker-metrics.ndjson');
 

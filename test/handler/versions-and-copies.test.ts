@@ -3,6 +3,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   HeadObjectCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -18,6 +19,7 @@ import {
   sqsRecord,
 } from '../support/factories.js';
 import { installFakeAws } from '../support/fake-aws.js';
+import { s3Error } from '../support/in-memory-s3.js';
 import { buildWorkerHandler, failedIds } from '../support/worker.js';
 
 // Proves the behaviours a deployed stack meets and the embedded S3 cannot show: versioned
@@ -306,6 +308,22 @@ describe('the copy destination holds the source’s current content', () => {
     expect(s3.multipartUploads.size).toBe(0);
     expect(s3.mostOpenForOneKey).toBe(1);
     expect(fake.copies.get('private/uploads/video.mov')).toMatchObject({ eTag: 'big-1', size });
+  });
+
+  it('7g. an object over 5 GiB deleted or overwritten before its copy is recorded as changed, not retried', async () => {
+    const size = 6 * GiB;
+    // The event names big-1; S3 now holds other content, then nothing.
+    s3.putObject('uploads', 'video.mov', { eTag: 'big-2', size });
+    const overwritten = created('video.mov', 'big-1', '01', { size });
+    expectAllSucceeded(await run(overwritten));
+    expect(fake.s3.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
+    expect(fake.uploadRows()[0]?.status).toBe('GONE');
+    // Deleted between the worker's HeadObject and the copy's: a HEAD's 404 has no error code.
+    s3.putObject('uploads', 'clip.mov', { eTag: 'big-3', size });
+    fake.injectFault(HeadObjectCommand, (input) => input.IfMatch !== undefined, s3Error('NotFound', 404), 1);
+    expectAllSucceeded(await run(created('clip.mov', 'big-3', '02', { size })));
+    expect(fake.s3.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
+    expect(fake.uploadRows().find((row) => row.key === 'clip.mov')?.status).toBe('GONE');
   });
 
   it('7c. a copy that cannot finish in the function’s time still writes the row, with a reason and a metric', async () => {
