@@ -55,6 +55,22 @@ const created = (key: string, eTag: string, sequencer: string, extra: S3RecordOp
   message({ key, eTag, sequencer, size: 100, ...extra });
 const removed = (key: string, sequencer: string, extra: S3RecordOptions = {}) =>
   message({ key, sequencer, eventName: 'ObjectRemoved:Delete', ...extra });
+/** The copy of the key ending in `suffix` fails once, as a dropped connection would. */
+const copyFailsOnce = (suffix: string) =>
+  fake.injectFault(
+    CopyObjectCommand,
+    (input) => String(input.Key).endsWith(suffix),
+    new Error('socket hang up'),
+    1,
+  );
+/** Part `number` of a multipart copy fails once. */
+const partCopyFailsOnce = (number: number) =>
+  fake.injectFault(
+    UploadPartCopyCommand,
+    (input) => input.PartNumber === number,
+    new Error('socket hang up'),
+    1,
+  );
 const expectAllSucceeded = (response: SQSBatchResponse) => expect(response.batchItemFailures).toEqual([]);
 
 describe('versioned buckets', () => {
@@ -230,12 +246,7 @@ describe('the copy destination holds the source’s current content', () => {
   it('7b. a failed part aborts the multipart upload and fails the record', async () => {
     const size = 6 * GiB;
     s3.putObject('uploads', 'video.mov', { eTag: 'big-1', size });
-    fake.injectFault(
-      UploadPartCopyCommand,
-      (input) => input.PartNumber === 3,
-      new Error('socket hang up'),
-      1,
-    );
+    partCopyFailsOnce(3);
     const record = created('video.mov', 'big-1', '01', { size });
     expect(failedIds(await run(record))).toEqual([record.messageId]);
     expect(fake.s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
@@ -292,12 +303,7 @@ describe('the copy destination holds the source’s current content', () => {
   it('7f. an upload a failed abort left open is aborted before the redelivery opens another', async () => {
     const size = 6 * GiB;
     s3.putObject('uploads', 'video.mov', { eTag: 'big-1', size });
-    fake.injectFault(
-      UploadPartCopyCommand,
-      (input) => input.PartNumber === 3,
-      new Error('socket hang up'),
-      1,
-    );
+    partCopyFailsOnce(3);
     fake.injectFault(AbortMultipartUploadCommand, () => true, new Error('socket hang up'), 1);
     const record = created('video.mov', 'big-1', '01', { size });
     expect(failedIds(await run(record))).toEqual([record.messageId]);
@@ -394,12 +400,7 @@ describe('rows and metrics', () => {
       s3Record({ key: 'b.txt', eTag: 'b', sequencer: '02' }),
       s3Record({ key: 'c.txt', eTag: 'c', sequencer: '03' }),
     );
-    fake.injectFault(
-      CopyObjectCommand,
-      (input) => String(input.Key).endsWith('c.txt'),
-      new Error('socket hang up'),
-      1,
-    );
+    copyFailsOnce('c.txt');
     const first = sqsRecord(body);
     expect(failedIds(await run(first))).toEqual([first.messageId]);
     const retry = { ...first, attributes: { ...first.attributes, ApproximateReceiveCount: '2' } };
@@ -439,6 +440,13 @@ describe('an execution environment that dies before its invocation ends', () => 
     const kept = output.lines.filter((line) => !line.includes('"RecordsFailed"'));
     output.lines.splice(0, output.lines.length, ...kept);
   };
+  /** One upload row, counted as ingested once, with one latency sample, and no duplicate. */
+  const expectOneRowCountedOnce = () => {
+    expect(fake.uploadRows()).toHaveLength(1);
+    expect(output.metricTotal('ObjectsIngested')).toBe(1);
+    expect(output.metricValues('IngestLatency')).toHaveLength(1);
+    expect(output.metricTotal('DuplicatesSkipped')).toBe(0);
+  };
   const receivedAgain = (record: SQSRecord) => ({
     ...record,
     attributes: { ...record.attributes, ApproximateReceiveCount: '2' },
@@ -450,10 +458,7 @@ describe('an execution environment that dies before its invocation ends', () => 
     expectAllSucceeded(await run(first));
     dies();
     expectAllSucceeded(await run(receivedAgain(first)));
-    expect(fake.uploadRows()).toHaveLength(1);
-    expect(output.metricTotal('ObjectsIngested')).toBe(1);
-    expect(output.metricTotal('DuplicatesSkipped')).toBe(0);
-    expect(output.metricValues('IngestLatency')).toHaveLength(1);
+    expectOneRowCountedOnce();
   });
 
   it('13b. still counts a duplicate from another message as a duplicate, also when received again', async () => {
@@ -494,10 +499,7 @@ describe('an execution environment that dies before its invocation ends', () => 
     expectAllSucceeded(await run(first));
     expectAllSucceeded(await run(first));
     expectAllSucceeded(await run(receivedAgain(first)));
-    expect(fake.uploadRows()).toHaveLength(1);
-    expect(output.metricTotal('ObjectsIngested')).toBe(1);
-    expect(output.metricValues('IngestLatency')).toHaveLength(1);
-    expect(output.metricTotal('DuplicatesSkipped')).toBe(0);
+    expectOneRowCountedOnce();
   });
 
   it('13f. a removal applied by a receive that failed for another record is counted once', async () => {
@@ -508,12 +510,7 @@ describe('an execution environment that dies before its invocation ends', () => 
       s3Record({ bucket: 'uploads', key: 'gone.txt', sequencer: '05', eventName: 'ObjectRemoved:Delete' }),
       s3Record({ bucket: 'uploads', key: 'keep.txt', eTag: 'K', sequencer: '06', size: 1 }),
     );
-    fake.injectFault(
-      CopyObjectCommand,
-      (input) => String(input.Key).endsWith('keep.txt'),
-      new Error('socket hang up'),
-      1,
-    );
+    copyFailsOnce('keep.txt');
     const message = sqsRecord(body);
     // Act: the first receive applies the removal and fails; the retry succeeds.
     expect(failedIds(await run(message))).toEqual([message.messageId]);
