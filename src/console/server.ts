@@ -101,17 +101,23 @@ const sameToken = (given: unknown, token: string): boolean => {
   return givenBytes.length === tokenBytes.length && timingSafeEqual(givenBytes, tokenBytes);
 };
 
+/** The routes anyone who names the Host may read: the page and its static files, which hold no data. */
+const PUBLIC_ROUTES = new Set(['/', '/favicon.ico', ...Object.keys(PAGE_ASSETS)]);
+
 /**
  * Why a request is refused, or undefined when it may go on. Every request must name this server
  * as its Host (a page of another site resolved to 127.0.0.1 cannot talk to it: DNS rebinding).
- * Every `/api/` request, reads included, must carry the token, which only the operator has (the
- * printed URL's fragment); a browser sends no custom header across origins without a preflight
- * this server never answers, so an `<img>` or a form elsewhere reaches nothing. An `Origin` other
- * than this one is refused; a state-changing request must name this one. The page and its
- * scripts (no data in them) are served to anyone who names the Host.
+ * Every request but a read of a public route (the page and its files, which hold no data) must
+ * carry the token, which only the operator has (the printed URL's fragment): every `/api/` read
+ * included, and any path that matched no route. A browser sends no custom header across origins
+ * without a preflight this server never answers, so an `<img>` or a form elsewhere reaches nothing.
+ * An `Origin` other than this one is refused; a state-changing request must name this one.
+ *
+ * @param request.route - the route the request matched (its pattern, after the router decoded
+ *   the path), or undefined when none did: decided on that, never on the raw URL
  */
 export function refusal(
-  request: { method: string; url?: string; headers: Record<string, string | string[] | undefined> },
+  request: { method: string; route?: string; headers: Record<string, string | string[] | undefined> },
   origin: string,
   token: string,
 ): string | undefined {
@@ -120,8 +126,7 @@ export function refusal(
   if (typeof host !== 'string' || !allowedHosts.includes(host))
     return `Host ${printable(String(host))} is not this console`;
   const safe = SAFE_METHODS.has(request.method);
-  const isApi = (request.url ?? '/').startsWith('/api/');
-  if (safe && !isApi) return undefined;
+  if (safe && request.route !== undefined && PUBLIC_ROUTES.has(request.route)) return undefined;
   const requestOrigin = request.headers.origin;
   const ownOrigin = requestOrigin === origin || requestOrigin === origin.replace('127.0.0.1', 'localhost');
   if (!ownOrigin && (requestOrigin !== undefined || !safe))
@@ -200,7 +205,11 @@ export async function startConsole(options: ConsoleOptions, port: number): Promi
   let origin = '';
 
   app.addHook('onRequest', async (request, reply) => {
-    const reason = refusal(request, origin, token);
+    const reason = refusal(
+      { method: request.method, route: request.routeOptions.url, headers: request.headers },
+      origin,
+      token,
+    );
     if (reason) return reply.code(403).send({ error: reason });
     // Nothing here may be framed or sniffed; the page runs its own scripts only.
     reply.header('X-Frame-Options', 'DENY');

@@ -144,12 +144,15 @@ describe('the console server', () => {
     const receivesBefore = await receiveCountOfDlq();
     // Act: as an <img src> on another site would ask, and as a local process replaying the page.
     const untokened = await fetch(`${local.url}api/dlq`);
+    // The router decodes %61 to "a": the check goes by the route matched, not the raw path.
+    const encoded = await fetch(`${local.url}%61pi/dlq`);
     const foreign = await get(local, 'api/dlq', { origin: 'http://evil.example' });
     const nonAscii = await fetch(`${local.url}api/info`, {
       headers: { 'x-console-token': Buffer.from('\u00e9'.repeat(32), 'latin1').toString('latin1') },
     });
     // Assess
     expect(untokened.status).toBe(403);
+    expect(encoded.status).toBe(403);
     expect(foreign.status).toBe(403);
     expect(nonAscii.status).toBe(403);
     expect(await receiveCountOfDlq()).toBe(receivesBefore);

@@ -18,9 +18,9 @@ const ORIGIN = 'http://127.0.0.1:4580';
 const TOKEN = 'a'.repeat(32);
 
 describe('console requests', () => {
-  const request = (method: string, headers: Record<string, string>, url = '/api/dlq/redrive') => ({
+  const request = (method: string, headers: Record<string, string>, route?: string) => ({
     method,
-    url,
+    route: route ?? '/api/dlq/redrive',
     headers: { host: '127.0.0.1:4580', ...headers },
   });
 
@@ -39,7 +39,9 @@ describe('console requests', () => {
     expect(read({ 'x-console-token': TOKEN, origin: ORIGIN })).toBeUndefined();
     expect(read({})).toMatch(/token/);
     expect(read({ 'x-console-token': TOKEN, origin: 'http://evil.example' })).toMatch(/Origin/);
-    expect(refusal(request('GET', {}, '/api/uploads.csv?bucket=uploads'), ORIGIN, TOKEN)).toMatch(/token/);
+    expect(refusal(request('GET', {}, '/api/uploads.csv'), ORIGIN, TOKEN)).toMatch(/token/);
+    // A path that matched no route is not public either.
+    expect(refusal({ method: 'GET', headers: { host: '127.0.0.1:4580' } }, ORIGIN, TOKEN)).toMatch(/token/);
   });
 
   it('refuses a token header with bytes outside ASCII as wrong, without throwing', () => {
