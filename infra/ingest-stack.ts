@@ -294,14 +294,6 @@ export class IngestStack extends Stack {
           'no resource-level permissions for them, so AWS requires "*".',
       });
     }
-    for (const id of ['AwsSolutions::AwsSolutions-L1', 'Serverless::Serverless-LambdaLatestVersion']) {
-      Validations.of(this.worker.function).acknowledge({
-        id,
-        reason:
-          'The worker runs on Node.js 22, the runtime its tests and benchmarks are run against; moving to a newer ' +
-          'runtime is a deliberate change (bundle target, SDK support), not an automatic one.',
-      });
-    }
     Validations.of(this.queues.deadLetterQueue).acknowledge({
       id: 'Serverless::Serverless-SQSRedrivePolicy',
       reason:

@@ -28,7 +28,7 @@ export const WORKER_ESM_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /** esbuild target matching the Lambda runtime. */
-export const WORKER_TARGET = 'node22';
+export const WORKER_TARGET = 'node24';
 
 /** How every function of the stack is bundled by the CDK: minified ESM with source maps, the pinned SDK inside. */
 export const FUNCTION_BUNDLING: BundlingOptions = {

@@ -37,7 +37,7 @@ Target:
   --runtime bundle|source embedded worker: the bundle the CDK deploys, in execution environments
                           of its own (default), or its source in this process
   --node V                embedded bundle runtime: Node.js of its environments, current (default),
-                          22 (the Lambda's, installed by npm ci) or a path
+                          24 (the Lambda's, installed by npm ci) or a path
   --batch-size N          embedded worker: records per batch (default 10)
   --worker-concurrency N  embedded worker: concurrent invocations (default 8); with the bundle
                           runtime each holds an execution environment (a process), and more of

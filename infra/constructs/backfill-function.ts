@@ -42,7 +42,7 @@ export class BackfillFunction extends Construct {
     this.function = new NodejsFunction(this, 'Function', {
       entry: BACKFILL_ENTRY,
       handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.seconds(30),
@@ -126,13 +126,6 @@ export class BackfillFunction extends Construct {
         id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${props.inventoryBucket.bucketName}/${BATCH_REPORT_PREFIX}/*]`,
         reason:
           'Batch Operations names its completion report files itself: writes are limited to one prefix of the inventory bucket.',
-      });
-    }
-    for (const id of ['AwsSolutions::AwsSolutions-L1', 'Serverless::Serverless-LambdaLatestVersion']) {
-      Validations.of(this.function).acknowledge({
-        id,
-        reason:
-          'Node.js 22 is the runtime the functions are tested and benchmarked on; moving is a deliberate change.',
       });
     }
     for (const id of [

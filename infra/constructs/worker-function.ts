@@ -113,7 +113,7 @@ export function checkWorkerEnvironment(env: Readonly<Record<string, string>>): v
 }
 
 /**
- * The worker: the bundled handler on Node.js 22 (arm64), its own log group with retention,
+ * The worker: the bundled handler on Node.js 24 (arm64), its own log group with retention,
  * a role that may write only to that log group (grants for data are added by the stack), and
  * an SQS event source that reports partial batch failures.
  */
@@ -138,7 +138,7 @@ export class WorkerFunction extends Construct {
     this.function = new NodejsFunction(this, 'Function', {
       entry: WORKER_ENTRY,
       handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout,

@@ -47,7 +47,7 @@ Options (environment variable in brackets):
                        cdk deploy -c (repeatable): -c workerTimeoutSeconds=5 -c batchSize=25
   --runtime R          bundle (as deployed) or source (the TypeScript in this process, for
                        breakpoints) [LOCAL_RUNTIME]                           (default bundle)
-  --node V             Node.js of the execution environments: current, 22 (the Lambda's,
+  --node V             Node.js of the execution environments: current, 24 (the Lambda's,
                        installed by npm ci) or a path [LOCAL_NODE]            (default current)
   --s3-port N          S3 + SQS port; 0 picks a free one [LOCAL_S3_PORT]        (default 4566)
   --dynamodb-port N    DynamoDB port; 0 picks a free one [LOCAL_DYNAMODB_PORT]   (default 8000)

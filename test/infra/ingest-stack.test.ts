@@ -154,9 +154,9 @@ describe('queues', () => {
 });
 
 describe('worker', () => {
-  it('runs the bundled handler on Node.js 22, arm64, with an explicit log group and tracing', () => {
+  it('runs the bundled handler on Node.js 24, arm64, with an explicit log group and tracing', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       TracingConfig: { Mode: 'Active' },
@@ -427,7 +427,7 @@ describe('the optional S3 Batch Operations backfill function', () => {
     expect(JSON.stringify(send)).toMatch(/QueuesQueue/);
     withBackfill.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Environment: {
         Variables: Match.objectLike({ INGEST_QUEUE_URL: { Ref: Match.stringLikeRegexp('^QueuesQueue') } }),
       },

@@ -6,6 +6,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app.js';
 import { buildWorkerBundle, PROJECT_ROOT, watchWorkerBundle } from '../../src/local/lambda/bundle.js';
+import { LAMBDA_NODE_MAJOR } from '../../src/local/lambda/node-runtime.js';
 import { synthesizeLocalTemplate } from '../../src/local/lambda/synthesized-stack.js';
 import { workerSettingsOf } from '../../src/local/lambda/template-settings.js';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
@@ -38,11 +39,11 @@ describe('the local bundle runtime', () => {
     expect(local.equals(deployed)).toBe(true);
   }, 120_000);
 
-  it('runs with the settings the template gives it: a change in the CDK context reaches the run (on Node.js 22)', async () => {
+  it('runs with the settings the template gives it: a change in the CDK context reaches the run (on Node.js 24, the Lambda runtime)', async () => {
     stack = await startLocalStack({
       s3Port: 0,
       dynamodbPort: 0,
-      node: '22',
+      node: String(LAMBDA_NODE_MAJOR),
       context: { workerTimeoutSeconds: '2', batchSize: '4', maxObjectBytes: '5' },
       worker: { batchingWindowMs: 0 },
       workerOutput: () => undefined,
@@ -50,7 +51,7 @@ describe('the local bundle runtime', () => {
     const running = stack;
     expect(running.description.settings?.runtime).toMatchObject({
       mode: 'bundle',
-      node: expect.stringMatching(/^v22\./),
+      node: expect.stringMatching(new RegExp(`^v${LAMBDA_NODE_MAJOR}\\.`)),
       timeoutSeconds: 2,
       batchSize: 4,
       // Lambda's rule, as the stack computes it: 6 x the 2 s timeout + the template's 1 s batching window.

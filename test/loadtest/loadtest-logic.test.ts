@@ -302,7 +302,7 @@ describe('load test options', () => {
   it('parses the runtime and every kind of chaos, and refuses chaos where it cannot be injected', () => {
     const command = parseLoadTestArgs([
       '--node',
-      '22',
+      '24',
       '--kill-environments-every',
       '2.5',
       '--dynamodb-fault-rate',
@@ -315,7 +315,7 @@ describe('load test options', () => {
     expect(command).toMatchObject({
       options: {
         runtime: 'bundle',
-        node: '22',
+        node: '24',
         chaos: {
           killEnvironmentsEverySeconds: 2.5,
           dynamodbFaultRate: 0.02,

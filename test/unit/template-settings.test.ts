@@ -12,7 +12,7 @@ const template = (mapping: Record<string, unknown> = {}): CfnTemplate => ({
       Type: 'AWS::Lambda::Function',
       Properties: {
         Role: { 'Fn::GetAtt': ['FnRole', 'Arn'] },
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Handler: 'index.handler',
         Timeout: 45,
         MemorySize: 512,
@@ -47,7 +47,7 @@ describe('workerSettingsOf', () => {
     expect(workerSettingsOf(template())).toEqual({
       functionLogicalId: 'Fn',
       roleLogicalId: 'FnRole',
-      runtime: 'nodejs22.x',
+      runtime: 'nodejs24.x',
       handler: 'index.handler',
       environment: { UPLOAD_LOG_TABLE: { Ref: 'Table' }, MAX_OBJECT_BYTES: '100' },
       timeoutSeconds: 45,

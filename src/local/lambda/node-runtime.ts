@@ -7,11 +7,11 @@ import { PROJECT_ROOT } from './bundle.js';
 /** A Node.js binary that execution environments run on. */
 export interface NodeRuntime {
   readonly path: string;
-  /** `v22.23.5`. */
+  /** `v24.22.3`. */
   readonly version: string;
 }
 
-/** Where the root package's postinstall puts Node.js 22 (the `node-<os>-<arch>` package of the npm registry). */
+/** Where the root package's postinstall puts Node.js 24 (the `node-<os>-<arch>` package of the npm registry). */
 export const LAMBDA_NODE_PATH = join(
   PROJECT_ROOT,
   'tools',
@@ -22,12 +22,12 @@ export const LAMBDA_NODE_PATH = join(
   'node',
 );
 
-/** The major version the Lambda runs (the stack's `nodejs22.x`). */
-export const LAMBDA_NODE_MAJOR = 22;
+/** The major version the Lambda runs (the stack's `nodejs24.x`). */
+export const LAMBDA_NODE_MAJOR = 24;
 
 /**
  * The Node.js to run execution environments on: `undefined` or `current` for the one running this
- * process, `22` for the Lambda's version installed by `npm ci`, or a path to a binary.
+ * process, `24` for the Lambda's version installed by `npm ci`, or a path to a binary.
  *
  * @throws {UsageError} when the version asked for is not installed or not a Node.js
  */
@@ -54,5 +54,5 @@ export function resolveNodeRuntime(spec: string | undefined): NodeRuntime {
   );
 }
 
-/** Whether Node.js 22 is installed where {@link resolveNodeRuntime} looks for it. */
+/** Whether Node.js 24 is installed where {@link resolveNodeRuntime} looks for it. */
 export const lambdaNodeInstalled = (): boolean => existsSync(LAMBDA_NODE_PATH);
