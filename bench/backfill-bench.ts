@@ -4,7 +4,7 @@
  * SendMessageBatch rate in the same run, then lets the worker drain the queue and checks that every
  * object has exactly one upload row. Prints and writes JSON: objects, objectsPerSec,
  * rawEnqueuePerSec, ratio, headCalls, listCalls, sendCalls, rowsVerified. Numbers go in the
- * README, never into test assertions.
+ * docs (docs/operating.md), never into test assertions.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: CPU time per record through the real handler with in-memory S3 and DynamoDB
  * (aws-sdk-client-mock fakes; no network), the minified Lambda bundle's size, and its cold import
- * time, and the console's page weight. Prints a table; numbers go in the README, never into test assertions.
+ * time, and the console's page weight. Prints a table; numbers go in docs/performance.md, never into test assertions.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';

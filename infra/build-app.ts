@@ -13,8 +13,7 @@ import { stackPropsFromContext, unknownContextKeys } from './stack-context.js';
 export function buildApp(props: AppProps = {}): App {
   const app = new App(props);
   const unknown = unknownContextKeys(app.node.getAllContext());
-  if (unknown.length > 0)
-    throw new Error(`${unknown.join('; ')}; known keys are listed in the README (Deploy)`);
+  if (unknown.length > 0) throw new Error(`${unknown.join('; ')}; known keys are listed in docs/deploy.md`);
   const { stackName, props: stackProps } = stackPropsFromContext((key) => app.node.tryGetContext(key));
   new IngestStack(app, stackName, {
     ...stackProps,

@@ -41,7 +41,7 @@ Target:
   --batch-size N          embedded worker: records per batch (default 10)
   --worker-concurrency N  embedded worker: concurrent invocations (default 8); with the bundle
                           runtime each holds an execution environment (a process), and more of
-                          them than cores costs more CPU than it gains (README: runtimes side by side)
+                          them than cores costs more CPU than it gains (docs/performance.md: runtimes side by side)
   --visibility-timeout S  embedded ingest queue's visibility timeout (default 10); poison messages
                           reach the DLQ after the template's
                           maxReceiveCount (5) of them

@@ -19,7 +19,7 @@ export function verdictOf(report: LoadTestReport): { readonly passed: boolean; r
   return { passed: reasons.length === 0, reasons };
 }
 
-/** The goals a figure is held to, by the summary's name for it (README: Performance). */
+/** The goals a figure is held to, by the summary's name for it (docs/performance.md). */
 export const TARGETS: Readonly<Record<string, string>> = {
   'missing / duplicate rows / wrong states': '0 / 0 / 0',
   'DLQ messages (poison of this run)': "only this run's poison",

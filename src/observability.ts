@@ -26,11 +26,11 @@ export interface MetricsRecorder {
 }
 
 /**
- * Counts held until it is known what becomes of them. A record's observations of its delivery
- * (duplicates, stale and test events, events of unwatched buckets) are published only when its
- * message is acknowledged ({@link IngestMetrics.commit}), so a message that fails and comes back
- * observes once. A change to the log (a new row, a removal) is published the moment its
- * conditional write succeeds ({@link IngestMetrics.publishChange}), by the one write that makes it.
+ * One SQS record's counts, held until it is known whether the record succeeds: only a record
+ * whose message is acknowledged publishes them ({@link IngestMetrics.commit}). A message that
+ * comes back (its invocation died, or another record of it failed) counts on the receive that
+ * succeeds, so counts stay exact when an execution environment is killed mid-batch. A removal is
+ * the exception: it is published the moment its write succeeds ({@link IngestMetrics.publishChange}).
  */
 export class PendingMetrics implements MetricsRecorder {
   readonly counts = new Map<CountMetric, number>();
@@ -92,10 +92,9 @@ export class IngestMetrics implements MetricsRecorder {
 
   /**
    * Writes one change's counts as an EMF document of their own, now: in the same continuation that
-   * saw its conditional write succeed, before anything else can fail or the environment die. That
-   * write succeeds once per change, so the change is counted once: a redelivered message, the retry
-   * of a message another record failed, or a step run again after its idempotency record could not
-   * be completed all find the change made and count nothing.
+   * saw its conditional write succeed (a removal applied to the state row). That write succeeds once
+   * per change, so a message retried because another of its records failed finds the change made
+   * and counts nothing, and the count is not lost with the failed receive's.
    */
   publishChange(change: PendingMetrics): void {
     for (const [name, value] of change.counts) {

@@ -69,7 +69,6 @@ export function createWorkerHandler(deps: WorkerDependencies): WorkerHandler {
     async (_idempotencyKey: string, event: CreatedObjectEvent, execution: Execution) => {
       const outcome = await ingestObject(event, ports, settings, execution);
       execution.outcome = outcome;
-      execution.onOutcome?.(outcome);
       return outcome;
     },
     { persistenceStore, config: idempotencyConfig, keyPrefix: IDEMPOTENCY_KEY_PREFIX, dataIndexArgument: 0 },

@@ -23,8 +23,6 @@ import type { KeyedSerializer } from './keyed-serializer.js';
  */
 export interface Execution extends IngestCall {
   outcome?: IngestOutcome;
-  /** Called with the outcome the moment the step has it, before Powertools saves it. */
-  onOutcome?: (outcome: IngestOutcome) => void;
 }
 
 /**
@@ -165,16 +163,16 @@ async function handleCreated(
   const execution: Execution = {
     messageId: delivery.messageId,
     ...(delivery.copyDeadline !== undefined && { copyDeadline: delivery.copyDeadline }),
-    // A new row is counted by the step whose conditional put wrote it, the moment it did: also when
-    // Powertools then fails to save the result, or the environment dies before the batch ends.
-    onOutcome: (fresh) => {
-      if (fresh.written) deps.changes((recorder) => countNewRow(fresh, recorder, deps, keys));
-    },
   };
   const outcome = await serializer.run(idempotencyKey, () => deps.ingest(idempotencyKey, event, execution));
-  // A row this step did not write was counted by the step that did. It is a duplicate when another
-  // message wrote it; when this message did (an earlier receive), this is the same delivery again.
-  if (!execution.outcome?.written && outcome.rowWrittenBy !== delivery.messageId) {
+  // The row's counts belong to the message that wrote it, and are published on the receive of that
+  // message that succeeds: this one, or a later one if an earlier receive wrote the row but was
+  // never acknowledged (its environment died, another record of the message failed, or Powertools
+  // could not save the result). See docs/worker.md ("Counting") for the one case this counts twice.
+  const fresh = execution.outcome;
+  if ((fresh ?? outcome).rowWrittenBy === delivery.messageId) {
+    countNewRow(fresh ?? outcome, deps.metrics, deps, keys);
+  } else {
     deps.metrics.count('DuplicatesSkipped');
     deps.logger.debug('duplicate event skipped', keys);
   }

@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -9,12 +17,16 @@ import type { LocalStack } from '../../src/local/stack.js';
 import { hasStackTrace } from '../support/cli.js';
 import { drained, startTestStack } from '../support/pipeline.js';
 
-// Every `s3-ingest ...` command of RUNBOOK.md and README.md, run as written against a local
+// Every `s3-ingest ...` command of RUNBOOK.md, README.md and docs/, run as written against a local
 // stack, with `s3-ingest` on the PATH as `npm link` puts it there (a link to this checkout's
 // binary): `$S` (the deployed stack's name) becomes the local stack file and the example bucket
 // `team-a-uploads` the local `uploads`.
 
 const REPO = resolve(import.meta.dirname, '../..');
+/** The reference pages, whose commands are run like the README's. */
+const DOC_PAGES = readdirSync(join(REPO, 'docs'))
+  .filter((name) => name.endsWith('.md'))
+  .map((name) => `docs/${name}`);
 const BIN = join(REPO, 'bin/s3-ingest.js');
 
 /** Commands that exist on AWS only: on the local stack they must refuse plainly (exit 2). */
@@ -106,6 +118,7 @@ describe('documented commands', () => {
   const documented = [
     ...documentedCommands(readFileSync(join(REPO, 'RUNBOOK.md'), 'utf8')),
     ...documentedCommands(readFileSync(join(REPO, 'README.md'), 'utf8')),
+    ...DOC_PAGES.flatMap((page) => documentedCommands(readFileSync(join(REPO, page), 'utf8'))),
   ]
     .filter((command, index, all) => all.indexOf(command) === index)
     // A load test, a local stack or a console runs for minutes or until stopped: their own tests
@@ -119,7 +132,7 @@ describe('documented commands', () => {
 
   it('shows no invocation that asks the public registry for a package named s3-ingest', () => {
     // `npx s3-ingest` outside the checkout installs whatever the registry has under that name.
-    for (const file of ['README.md', 'RUNBOOK.md']) {
+    for (const file of ['README.md', 'RUNBOOK.md', ...DOC_PAGES]) {
       const text = readFileSync(join(REPO, file), 'utf8');
       const unsafe = [
         ...text.matchAll(/(?:npx|npm exec|npm x)(?: (?!--no\b|--no-install\b)[-\w]+)* s3-ingest\b/g),
