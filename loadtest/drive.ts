@@ -1,6 +1,6 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { forEachLimited } from '../src/concurrency.js';
-import { buildS3Notification } from '../src/local/notification.js';
+import { buildS3Notification } from '../src/core/s3-notification.js';
 import { waitFor } from '../src/local/wait.js';
 import { BACKFILL_SEQUENCER } from '../src/tools/backfill.js';
 import { queueDepth } from '../src/tools/dlq-operations.js';

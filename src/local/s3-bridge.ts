@@ -1,12 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { buildS3Notification, type S3Change } from '../core/s3-notification.js';
 import { logger } from '../observability.js';
 import { decodeXmlText } from '../tools/xml-text.js';
-import {
-  type BridgedChange,
-  buildS3Notification,
-  principalFromAuthorization,
-  type SequencerClock,
-} from './notification.js';
+import { principalFromAuthorization, type SequencerClock } from './notification.js';
 
 /** Where the bridge sends each notification body (the ingest queue). */
 export type NotificationSink = (body: string) => Promise<void>;
@@ -168,7 +164,7 @@ async function publishAll(
   options: { sink: NotificationSink; region: string },
 ): Promise<number> {
   for (const change of pending) {
-    const complete: BridgedChange = { ...change, region: options.region, ...(await sizeOf(app, change)) };
+    const complete: S3Change = { ...change, region: options.region, ...(await sizeOf(app, change)) };
     await options.sink(JSON.stringify(buildS3Notification(complete)));
   }
   return pending.length;

@@ -1,6 +1,6 @@
 import { encodeS3EventKey } from '../core/s3-key.js';
+import { buildS3Notification } from '../core/s3-notification.js';
 import { BACKFILL_SEQUENCER } from '../core/sequencer.js';
-import { buildS3Notification } from '../local/notification.js';
 import type { ListedObject } from './backfill.js';
 
 /** The notification a backfill sends for one object, built in full: ObjectCreated:Put, the backfill's own sequencer. */

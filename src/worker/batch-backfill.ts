@@ -7,8 +7,8 @@ import {
   batchResponse,
   parseBatchInvocation,
 } from '../core/batch-operations.js';
+import { buildS3Notification } from '../core/s3-notification.js';
 import { BACKFILL_SEQUENCER } from '../core/sequencer.js';
-import { buildS3Notification } from '../local/notification.js';
 
 /** What the backfill function needs. */
 export interface BatchBackfillDependencies {

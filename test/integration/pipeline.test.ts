@@ -2,8 +2,9 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sd
 import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyDestinationKey } from '../../src/core/copy-plan.js';
+import { buildS3Notification } from '../../src/core/s3-notification.js';
 import { type DynamoDbBackend, javaAvailable } from '../../src/local/dynamodb-server.js';
-import { buildS3Notification, SequencerClock } from '../../src/local/notification.js';
+import { SequencerClock } from '../../src/local/notification.js';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
 import {

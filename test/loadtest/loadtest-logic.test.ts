@@ -10,8 +10,8 @@ import { histogram, percentiles, perSecond } from '../../loadtest/stats.js';
 import { checkMetrics, classifyDlq, emptyVerification, verifyObject } from '../../loadtest/verify.js';
 import { POISON_MARKER, planWorkload, poisonBody } from '../../loadtest/workload.js';
 import { parseMessageBody } from '../../src/core/envelope.js';
+import { buildS3Notification } from '../../src/core/s3-notification.js';
 import { sumEmfCounts } from '../../src/local/emf-totals.js';
-import { buildS3Notification } from '../../src/local/notification.js';
 
 const plan = (overrides: Partial<Parameters<typeof planWorkload>[0]> = {}) =>
   planWorkload({
