@@ -55,11 +55,11 @@ type Position = readonly [gsi1sk: string, pk: string, sk: string];
 
 const positionOf = (row: LogRow): Position => [String(row.gsi1sk), row.pk, row.sk];
 
+/** Orders positions as DynamoDB orders sort keys: by their UTF-8 bytes (not JavaScript's UTF-16 units). */
 function comparePositions(a: Position, b: Position): number {
   for (let i = 0; i < 3; i += 1) {
-    const left = a[i] ?? '';
-    const right = b[i] ?? '';
-    if (left !== right) return left < right ? -1 : 1;
+    const order = Buffer.compare(Buffer.from(a[i] ?? '', 'utf8'), Buffer.from(b[i] ?? '', 'utf8'));
+    if (order !== 0) return order;
   }
   return 0;
 }
@@ -136,7 +136,8 @@ export class UploadQueries {
     const upper = query.to.toISOString();
     const wanted = query.limit + 1;
     const keep = (row: LogRow) =>
-      String(row.gsi1sk) < upper && (!after || comparePositions(positionOf(row), after) > 0);
+      Buffer.compare(Buffer.from(String(row.gsi1sk), 'utf8'), Buffer.from(upper, 'utf8')) < 0 &&
+      (!after || comparePositions(positionOf(row), after) > 0);
     const found: LogRow[] = [];
     for (const day of daysBetween(query.from, query.to)) {
       if (day < lower.slice(0, 10)) continue;

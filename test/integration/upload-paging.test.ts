@@ -133,6 +133,23 @@ describe('uploads paging', () => {
     console.info(`queries per 50-row page: ${counted.queries}, items read: ${counted.items}`);
   });
 
+  it("pages in the byte order DynamoDB sorts keys in, not JavaScript's UTF-16 order", async () => {
+    // Prepare: at one instant, a key in the private use area and one with an emoji. By UTF-8 bytes
+    // (DynamoDB) U+E000 sorts first; by UTF-16 units (JavaScript's <) the emoji's surrogate does.
+    const time = '2026-11-19T09:00:00.000Z';
+    await put([row('beta', '\ue000.txt', time), row('beta', '\u{1F600}.txt', time)]);
+    // Act
+    const { rows } = await allPages({
+      buckets: ['beta'],
+      from: new Date('2026-11-19T00:00:00Z'),
+      to: new Date('2026-11-19T23:00:00Z'),
+      shardCount: 8,
+      limit: 1,
+    });
+    // Assess
+    expect(rows.map((r) => r.key)).toEqual(['\ue000.txt', '\u{1F600}.txt']);
+  });
+
   it('refuses a range longer than 31 days and a cursor it did not make', async () => {
     await expect(
       queries.byBuckets({
