@@ -2,10 +2,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duration } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStackProps } from '../../infra/ingest-stack.js';
-import { templateOf } from './synth.js';
+import { FULL_CONFIGURATION, templateOf } from './synth.js';
 
 // The synthesized templates checked by AWS's own CloudFormation linter: an independent reading of
 // what CloudFormation will accept (resource schemas, property values, intrinsic functions).
@@ -50,20 +49,10 @@ const ALLOWED_WARNINGS: Readonly<Record<string, string>> = {
 const VARIANTS: Readonly<Record<string, IngestStackProps>> = {
   default: {},
   'copy destination, existing bucket, alarm email, every worker setting': {
-    existingBucketNames: ['team-a-uploads'],
-    copyDestination: true,
-    alarmEmail: 'oncall@example.com',
-    maxReceiveCount: 3,
-    batchSize: 25,
-    batchingWindow: Duration.seconds(5),
-    maxConcurrency: 20,
-    workerTimeout: Duration.seconds(60),
-    retentionDays: 365,
+    ...FULL_CONFIGURATION,
     gsiShardCount: 16,
     maxObjectBytes: 10_000_000,
     allowedContentTypes: ['image/*', 'application/pdf'],
-    blockedExtensions: ['exe', 'bat'],
-    alarmThresholds: { oldestMessageAgeSeconds: 120 },
   },
   'Batch Operations backfill function': { backfillFunction: true, inventoryBucketName: 'team-inventory' },
 };

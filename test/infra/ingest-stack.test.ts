@@ -1,29 +1,16 @@
-import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { BlockPublicAccess, Bucket } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUT } from '../../infra/output-names.js';
 import { alarmSpecs, DASHBOARD_GRAPHS } from '../../src/dashboard-definition.js';
-import { actionsOf, buildStack, iamStatements, templateOf } from './synth.js';
+import { actionsOf, buildStack, FULL_CONFIGURATION, iamStatements, templateOf } from './synth.js';
 
 let template: Template;
 let full: Template;
 
 beforeAll(() => {
   template = templateOf();
-  full = templateOf({
-    existingBucketNames: ['team-a-uploads'],
-    copyDestination: true,
-    alarmEmail: 'oncall@example.com',
-    maxReceiveCount: 3,
-    batchSize: 25,
-    batchingWindow: Duration.seconds(5),
-    maxConcurrency: 20,
-    workerTimeout: Duration.seconds(60),
-    retentionDays: 365,
-    blockedExtensions: ['exe', 'bat'],
-    alarmThresholds: { oldestMessageAgeSeconds: 120 },
-  });
+  full = templateOf(FULL_CONFIGURATION);
 });
 
 describe('cdk-nag', () => {

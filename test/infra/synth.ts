@@ -1,8 +1,23 @@
 import { readFileSync } from 'node:fs';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Duration, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { IngestStack, type IngestStackProps } from '../../infra/ingest-stack.js';
+
+/** The configuration the tests call full: an existing bucket, a copy destination, an alarm email, every worker setting. */
+export const FULL_CONFIGURATION: IngestStackProps = {
+  existingBucketNames: ['team-a-uploads'],
+  copyDestination: true,
+  alarmEmail: 'oncall@example.com',
+  maxReceiveCount: 3,
+  batchSize: 25,
+  batchingWindow: Duration.seconds(5),
+  maxConcurrency: 20,
+  workerTimeout: Duration.seconds(60),
+  retentionDays: 365,
+  blockedExtensions: ['exe', 'bat'],
+  alarmThresholds: { oldestMessageAgeSeconds: 120 },
+};
 
 /** The feature flags of cdk.json, so tests synthesize what `cdk synth` does. */
 const CDK_JSON_CONTEXT = (
