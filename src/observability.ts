@@ -30,7 +30,7 @@ export interface MetricsRecorder {
  * whose message is acknowledged publishes them ({@link IngestMetrics.commit}). A message that
  * comes back (its invocation died, or another record of it failed) counts on the receive that
  * succeeds, so counts stay exact when an execution environment is killed mid-batch. A removal is
- * the exception: it is published the moment its write succeeds ({@link IngestMetrics.publishChange}).
+ * the exception: it is published the moment its write succeeds ({@link IngestMetrics.publishNow}).
  */
 export class PendingMetrics implements MetricsRecorder {
   readonly counts = new Map<CountMetric, number>();
@@ -91,18 +91,14 @@ export class IngestMetrics implements MetricsRecorder {
   }
 
   /**
-   * Writes one change's counts as an EMF document of their own, now: in the same continuation that
-   * saw its conditional write succeed (a removal applied to the state row). That write succeeds once
-   * per change, so a message retried because another of its records failed finds the change made
-   * and counts nothing, and the count is not lost with the failed receive's.
+   * Writes one count as an EMF document of its own, now: in the same continuation that saw the
+   * conditional write it counts succeed (a removal applied to the state row). That write succeeds
+   * once per change, so a message retried because another of its records failed finds the change
+   * made and counts nothing, and the count is not lost with the failed receive's.
    */
-  publishChange(change: PendingMetrics): void {
-    for (const [name, value] of change.counts) {
-      this.#totals[name] += value;
-      this.#metrics.addMetric(name, MetricUnit.Count, value);
-    }
-    for (const value of change.latencies)
-      this.#metrics.addMetric(MetricName.IngestLatency, MetricUnit.Milliseconds, value);
+  publishNow(name: CountMetric): void {
+    this.#totals[name] += 1;
+    this.#metrics.addMetric(name, MetricUnit.Count, 1);
     if (!this.#write) {
       this.#metrics.publishStoredMetrics();
       return;

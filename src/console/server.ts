@@ -13,7 +13,7 @@ import {
   peekMessages,
   queueDepth,
 } from '../tools/dlq-operations.js';
-import { printable, renderCsv } from '../tools/format.js';
+import { csvRows, printable, renderCsv } from '../tools/format.js';
 import { discardFilePath, stateDirectory } from '../tools/private-files.js';
 import { requireWatchedBucket, type ToolClients, type ToolTarget } from '../tools/target.js';
 import { isUsageError, ToolError, UsageError } from '../tools/tool-error.js';
@@ -86,10 +86,7 @@ async function* csvPages(
   yield `${renderCsv(page.rows, UPLOAD_COLUMNS)}\n`;
   while (page.next) {
     page = await queries.byBuckets({ ...query, after: page.next });
-    const body = renderCsv(page.rows, UPLOAD_COLUMNS);
-    // renderCsv starts with the header row: later pages send their rows only.
-    const rows = body.slice(body.indexOf('\n') + 1);
-    if (page.rows.length > 0) yield `${rows}\n`;
+    for (const line of csvRows(page.rows, UPLOAD_COLUMNS)) yield `${line}\n`;
   }
 }
 

@@ -73,10 +73,12 @@ export function csvCell(value: string): string {
  * {@link parseCsv} reads the file back exactly.
  */
 export function renderCsv<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
-  return [
-    columns.map((c) => csvCell(c.header)).join(','),
-    ...rows.map((row) => columns.map((c) => csvCell(cell(c.value(row)))).join(',')),
-  ].join('\n');
+  return [columns.map((c) => csvCell(c.header)).join(','), ...csvRows(rows, columns)].join('\n');
+}
+
+/** The data lines of {@link renderCsv}, without the header: for CSV written page after page. */
+export function csvRows<T>(rows: readonly T[], columns: readonly Column<T>[]): string[] {
+  return rows.map((row) => columns.map((c) => csvCell(cell(c.value(row)))).join(','));
 }
 
 /** A duration in seconds as `1h02m`, `3m05s` or `42s`. */

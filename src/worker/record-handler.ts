@@ -12,7 +12,12 @@ import {
   type StateChange,
 } from '../core/log-items.js';
 import type { CreatedObjectEvent, ObjectEvent } from '../core/types.js';
-import { type IngestMetrics, type MetricsRecorder, PendingMetrics } from '../observability.js';
+import {
+  type CountMetric,
+  type IngestMetrics,
+  type MetricsRecorder,
+  PendingMetrics,
+} from '../observability.js';
 import type { CopySync } from './copy-sync.js';
 import type { IngestCall, IngestOutcome } from './ingest-object.js';
 import type { KeyedSerializer } from './keyed-serializer.js';
@@ -53,12 +58,12 @@ export interface RecordHandlerDependencies {
 type LogKeys = { messageId: string; objectUri?: string };
 
 /**
- * One record's view of the dependencies: `metrics` holds its observations until the record
- * succeeds; `changes` publishes a change's counts at once (see {@link PendingMetrics}).
+ * One record's view of the dependencies: `metrics` holds its counts until the record succeeds;
+ * `countNow` publishes a removal the moment its write succeeded (see {@link PendingMetrics}).
  */
 type RecordScope = Omit<RecordHandlerDependencies, 'metrics'> & {
   readonly metrics: MetricsRecorder;
-  readonly changes: (count: (recorder: MetricsRecorder) => void) => void;
+  readonly countNow: (name: CountMetric) => void;
 };
 
 /**
@@ -97,12 +102,11 @@ export function createRecordHandler(
     };
     // Published only if the whole message succeeds; a message that comes back counts then.
     const pending = new PendingMetrics();
-    const changes = (count: (recorder: MetricsRecorder) => void) => {
-      const change = new PendingMetrics();
-      count(change);
-      deps.metrics.publishChange(change);
+    const scope: RecordScope = {
+      ...deps,
+      metrics: pending,
+      countNow: (name) => deps.metrics.publishNow(name),
     };
-    const scope: RecordScope = { ...deps, metrics: pending, changes };
     try {
       const message = parseMessageBody(record.body);
       if (message.type === 'test-event') {
@@ -219,7 +223,7 @@ async function handleRemoved(
     // Counted by the write that made it, at once: the same removal delivered again, or retried
     // with a message another record of which failed, changes nothing and counts nothing.
     if (changed) {
-      deps.changes((recorder) => recorder.count('ObjectsRemoved'));
+      deps.countNow('ObjectsRemoved');
       deps.logger.info('object removed', { ...keys, eventName: event.eventName });
     }
     return;
