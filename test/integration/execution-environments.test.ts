@@ -201,3 +201,24 @@ describe.each(['current', String(LAMBDA_NODE_MAJOR)])('execution environments on
     expect((await invoke(environments, 'hello')).bundle).toBe('rebuilt');
   });
 });
+
+describe('an execution environment whose Node.js is missing', () => {
+  it('fails the invocation at once with the reason, and stops', async () => {
+    const environments = new ExecutionEnvironments({
+      bundleFile: writeBundle('first'),
+      handlerExport: 'handler',
+      nodePath: join(tmpdir(), 'no-such-node', 'bin', 'node'),
+      environment: { PATH: process.env.PATH ?? '' },
+      timeoutMs: 10_000,
+      memorySize: 256,
+      functionName: 'fixture-fn',
+      region: 'us-east-1',
+      onOutput: () => undefined,
+      servicesFirst: false,
+    });
+    open.push(environments);
+    // The spawn's error ends the wait, not the init timeout.
+    await expect(invoke(environments, 'hello')).rejects.toThrow(/did not start: spawn .* ENOENT/);
+    await environments.stop();
+  });
+});

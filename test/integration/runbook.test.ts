@@ -5,6 +5,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -13,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAMBDA_NODE_PATH, lambdaNodeInstalled } from '../../src/local/lambda/node-runtime.js';
 import type { LocalStack } from '../../src/local/stack.js';
 import { hasStackTrace } from '../support/cli.js';
 import { drained, startTestStack } from '../support/pipeline.js';
@@ -145,9 +147,12 @@ describe('documented commands', () => {
   });
 
   it('runs `npm exec --no -- s3-ingest` in the checkout, as the README writes it, without the registry', async () => {
+    const installed = lambdaNodeInstalled() ? statSync(LAMBDA_NODE_PATH) : undefined;
     const run = await runShell('npm exec --offline --no -- s3-ingest --help', REPO);
     expect(run.stdout).toContain('Usage: s3-ingest');
     expect(run.status).toBe(0);
+    // npm runs the root's postinstall again here: Node.js 24 stays the file that environments run.
+    if (installed) expect(statSync(LAMBDA_NODE_PATH).ino).toBe(installed.ino);
   }, 90_000);
 
   it('runs every one of them against a local stack', async () => {

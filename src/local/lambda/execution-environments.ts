@@ -104,7 +104,13 @@ class Environment {
     onCrash: (error: Error) => void,
     onVariablesRead: (names: readonly string[]) => void,
   ) {
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.exited = new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      // A process that never started (its binary missing) emits 'error' and no 'exit'.
+      child.on('error', () => {
+        if (child.pid === undefined) resolve();
+      });
+    });
     this.ready = new Promise<void>((resolve, reject) => {
       const initTimer = setTimeout(() => {
         reject(new InvocationError(`the environment did not finish its init within ${INIT_TIMEOUT_MS} ms`));
@@ -136,6 +142,12 @@ class Environment {
           else
             running.reject(new InvocationError(`${message.error.errorType}: ${message.error.errorMessage}`));
         }
+      });
+      child.on('error', (error) => {
+        if (child.pid !== undefined) return;
+        clearTimeout(initTimer);
+        this.dead = true;
+        reject(new InvocationError(`the environment did not start: ${error.message}`));
       });
       child.once('exit', (code, signal) => {
         clearTimeout(initTimer);
