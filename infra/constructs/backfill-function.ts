@@ -1,13 +1,17 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  type Function as LambdaFunction,
+  LoggingFormat,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { bundledFunction } from '../function-code.js';
 import { BATCH_REPORT_PREFIX } from '../output-names.js';
-import { BACKFILL_ENTRY, FUNCTION_BUNDLING } from '../worker-bundling.js';
 
 /** Props of {@link BackfillFunction}. */
 export interface BackfillFunctionProps {
@@ -25,7 +29,7 @@ export interface BackfillFunctionProps {
  * assumes: invoke this function, read the inventory bucket, write job reports under one prefix.
  */
 export class BackfillFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly batchOperationsRole: Role;
 
@@ -39,10 +43,7 @@ export class BackfillFunction extends Construct {
         resources: [logGroup.logGroupArn],
       }),
     );
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: BACKFILL_ENTRY,
-      handler: 'handler',
-      runtime: Runtime.NODEJS_24_X,
+    this.function = bundledFunction(this, 'Function', 'backfill', {
       architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.seconds(30),
@@ -51,7 +52,6 @@ export class BackfillFunction extends Construct {
       loggingFormat: LoggingFormat.JSON,
       tracing: Tracing.ACTIVE,
       environment: { INGEST_QUEUE_URL: props.queue.queueUrl, NODE_OPTIONS: '--enable-source-maps' },
-      bundling: FUNCTION_BUNDLING,
     });
     this.role.addToPolicy(
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.queue.queueArn] }),

@@ -5,7 +5,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
+import { type ITopic, Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type AlarmThresholds, alarmSpecs } from '../../src/dashboard-definition.js';
@@ -22,6 +22,12 @@ export interface IngestAlarmsProps {
   readonly thresholds?: AlarmThresholds;
   /** Subscribed to the alarm topic when set. */
   readonly alarmEmail?: string;
+  /**
+   * A topic of the user's to send every alarm to. Its policy (and its key's, when encrypted) must
+   * let `cloudwatch.amazonaws.com` publish: an imported topic's policy is not changed here.
+   * @default a topic of its own, KMS-encrypted, SSL only
+   */
+  readonly topic?: ITopic;
 }
 
 export { workerMetric } from './series-metrics.js';
@@ -31,44 +37,13 @@ export { workerMetric } from './series-metrics.js';
  * use, SSL only), with an optional email subscription.
  */
 export class IngestAlarms extends Construct {
-  readonly topic: Topic;
+  readonly topic: ITopic;
   readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: IngestAlarmsProps) {
     super(scope, id);
     const t = props.thresholds ?? {};
-    const key = new Key(this, 'TopicKey', {
-      enableKeyRotation: true,
-      description: 's3-ingest alarm topic',
-    });
-    // CloudWatch publishes encrypted messages only with a key whose policy lets it.
-    key.addToResourcePolicy(
-      new PolicyStatement({
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    );
-    this.topic = new Topic(this, 'Topic', { masterKey: key, enforceSSL: true });
-    // The topic's own policy replaces SNS's default one, which held the only grant to the account:
-    // without this statement every alarm changes state and notifies nobody ("not authorized to
-    // perform: SNS:Publish ... because no resource-based policy allows"). Only this account's alarms.
-    const stack = Stack.of(this);
-    this.topic.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsOfThisAccount',
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-        conditions: {
-          ArnLike: {
-            'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
-          },
-          StringEquals: { 'aws:SourceAccount': stack.account },
-        },
-      }),
-    );
+    this.topic = props.topic ?? this.createTopic();
     if (props.alarmEmail) {
       const subscription = new Subscription(this, 'EmailSubscription', {
         topic: this.topic,
@@ -109,5 +84,42 @@ export class IngestAlarms extends Construct {
         );
       }
     }
+  }
+
+  /** The alarm topic: encrypted with a key CloudWatch may use, publishable by this account's alarms only. */
+  private createTopic(): Topic {
+    const key = new Key(this, 'TopicKey', {
+      enableKeyRotation: true,
+      description: 's3-ingest alarm topic',
+    });
+    // CloudWatch publishes encrypted messages only with a key whose policy lets it.
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    const topic = new Topic(this, 'Topic', { masterKey: key, enforceSSL: true });
+    // The topic's own policy replaces SNS's default one, which held the only grant to the account:
+    // without this statement every alarm changes state and notifies nobody ("not authorized to
+    // perform: SNS:Publish ... because no resource-based policy allows"). Only this account's alarms.
+    const stack = Stack.of(this);
+    topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
+          },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
+    return topic;
   }
 }

@@ -1,14 +1,18 @@
 import { Duration, Fn, Token } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  type Function as LambdaFunction,
+  LoggingFormat,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV, loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
-import { FUNCTION_BUNDLING, WORKER_ENTRY } from '../worker-bundling.js';
+import { bundledFunction } from '../function-code.js';
 
 /** Worker settings passed to the function's environment, named as the runtime config reads them. */
 export interface WorkerSettings {
@@ -118,7 +122,7 @@ export function checkWorkerEnvironment(env: Readonly<Record<string, string>>): v
  * an SQS event source that reports partial batch failures.
  */
 export class WorkerFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -135,10 +139,7 @@ export class WorkerFunction extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: WORKER_ENTRY,
-      handler: 'handler',
-      runtime: Runtime.NODEJS_24_X,
+    this.function = bundledFunction(this, 'Function', 'worker', {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout,
@@ -147,7 +148,6 @@ export class WorkerFunction extends Construct {
       loggingFormat: LoggingFormat.JSON,
       tracing: Tracing.ACTIVE,
       environment,
-      bundling: FUNCTION_BUNDLING,
     });
     this.function.addEventSource(
       new SqsEventSource(props.queue, {
