@@ -5,6 +5,8 @@ import type { IngestStackProps } from './ingest-stack.js';
 export const CONTEXT_KEYS = [
   'stackName',
   'existingBuckets',
+  'eventBridgeBuckets',
+  'ingestBucketEvents',
   'copyDestination',
   'alarmEmail',
   'workerTimeoutSeconds',
@@ -100,11 +102,19 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): {
     recordsFailed: number('recordsFailedThreshold'),
     ingestLatencyP99Ms: number('ingestLatencyP99Ms'),
   });
+  const ingestBucketEvents = text('ingestBucketEvents');
+  if (ingestBucketEvents !== undefined && !['notifications', 'eventbridge'].includes(ingestBucketEvents)) {
+    throw new Error(
+      `context ingestBucketEvents must be notifications or eventbridge, got "${ingestBucketEvents}"`,
+    );
+  }
   return {
     stackName: text('stackName') ?? 's3-ingest',
     // Keys left out keep the stack's own defaults.
     props: compact({
       existingBucketNames: list('existingBuckets'),
+      eventBridgeBucketNames: list('eventBridgeBuckets'),
+      ownBucketSource: ingestBucketEvents as 'notifications' | 'eventbridge' | undefined,
       copyDestination:
         ['true', '1', 'yes'].includes(text('copyDestination')?.toLowerCase() ?? '') || undefined,
       alarmEmail: text('alarmEmail'),

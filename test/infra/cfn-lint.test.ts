@@ -1,32 +1,15 @@
-import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStackProps } from '../../infra/ingest-stack.js';
+import { CFN_LINT, CFN_LINT_VERSION, type Finding, lint, unexplainedFindings } from '../support/cfn-lint.js';
 import { FULL_CONFIGURATION, templateOf } from './synth.js';
 
 // The synthesized templates checked by AWS's own CloudFormation linter: an independent reading of
 // what CloudFormation will accept (resource schemas, property values, intrinsic functions).
 
-/** cfn-lint: CFN_LINT_PATH, the PATH's, or pyenv's shim where a shell without pyenv's set-up runs the tests. */
-const CFN_LINT =
-  process.env.CFN_LINT_PATH ??
-  ['cfn-lint', join(homedir(), '.pyenv/shims/cfn-lint')].find((candidate) => versionOf(candidate)) ??
-  'cfn-lint';
-
-function versionOf(command: string): string | undefined {
-  try {
-    return execFileSync(command, ['--version'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    return undefined;
-  }
-}
-
-const VERSION = versionOf(CFN_LINT);
+const VERSION = CFN_LINT_VERSION;
 if (!VERSION) {
   // CI has it on the PATH: there, a missing linter is a failure, not a reason to skip.
   if (process.env.CI)
@@ -35,15 +18,6 @@ if (!VERSION) {
     `\nThe cfn-lint tests did not run: no ${CFN_LINT} on the PATH. Install it with \`pip install cfn-lint\` (or set CFN_LINT_PATH).\n`,
   );
 }
-
-/**
- * Warnings left in, each with the reason. Errors are never allowed.
- */
-const ALLOWED_WARNINGS: Readonly<Record<string, string>> = {
-  W3005:
-    "aws-cdk-lib adds DependsOn on a Lambda function's role (and its default policy) although Role is a GetAtt of it: " +
-    'the DependsOn also waits for the policy, so the function never starts without its permissions; CloudFormation accepts the redundancy',
-};
 
 /** Every configuration the tests synthesize, by name. */
 const VARIANTS: Readonly<Record<string, IngestStackProps>> = {
@@ -55,33 +29,12 @@ const VARIANTS: Readonly<Record<string, IngestStackProps>> = {
     allowedContentTypes: ['image/*', 'application/pdf'],
   },
   'Batch Operations backfill function': { backfillFunction: true, inventoryBucketName: 'team-inventory' },
+  'EventBridge buckets (own and existing) beside a notifications bucket': {
+    ownBucketSource: 'eventbridge',
+    eventBridgeBucketNames: ['team-b-uploads'],
+    existingBucketNames: ['team-a-uploads'],
+  },
 };
-
-interface Finding {
-  readonly Filename: string;
-  readonly Level: string;
-  readonly Message: string;
-  readonly Rule: { readonly Id: string };
-  readonly Location: { readonly Path: readonly (string | number)[] };
-}
-
-function lint(files: readonly string[]): Promise<Finding[]> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      CFN_LINT,
-      ['--format', 'json', ...files],
-      { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout) => {
-        // cfn-lint exits non-zero when it finds anything; its JSON says what.
-        try {
-          resolve(JSON.parse(stdout || '[]') as Finding[]);
-        } catch {
-          reject(error ?? new Error(`cfn-lint printed no JSON: ${stdout}`));
-        }
-      },
-    );
-  });
-}
 
 describe.runIf(VERSION)(`cfn-lint (${VERSION})`, () => {
   const dir = mkdtempSync(join(tmpdir(), 's3-ingest-cfn-lint-'));
@@ -105,14 +58,7 @@ describe.runIf(VERSION)(`cfn-lint (${VERSION})`, () => {
   }, 180_000);
 
   it.each(Object.keys(VARIANTS))('finds no error and no unexplained warning: %s', (name) => {
-    const unexplained = findings
-      .filter((finding) => finding.Filename === fileOf(name))
-      .filter((finding) => finding.Level === 'Error' || !(finding.Rule.Id in ALLOWED_WARNINGS))
-      .map(
-        (finding) =>
-          `${finding.Level} ${finding.Rule.Id} at ${finding.Location.Path.join('/')}: ${finding.Message}`,
-      );
-    expect(unexplained).toEqual([]);
+    expect(unexplainedFindings(findings, fileOf(name))).toEqual([]);
   });
 
   it('catches a template CloudFormation would refuse (the check can fail)', () => {

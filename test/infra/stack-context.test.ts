@@ -10,6 +10,8 @@ describe('stackPropsFromContext', () => {
     const context: Record<string, unknown> = {
       stackName: 'uploads-prod',
       existingBuckets: 'a, b',
+      eventBridgeBuckets: 'shared-bucket',
+      ingestBucketEvents: 'eventbridge',
       blockedExtensions: ['exe', 'bat'],
       copyDestination: 'true',
       maxReceiveCount: 3,
@@ -20,6 +22,8 @@ describe('stackPropsFromContext', () => {
     expect(stackName).toBe('uploads-prod');
     expect(props).toMatchObject({
       existingBucketNames: ['a', 'b'],
+      eventBridgeBucketNames: ['shared-bucket'],
+      ownBucketSource: 'eventbridge',
       blockedExtensions: ['exe', 'bat'],
       copyDestination: true,
       maxReceiveCount: 3,
@@ -31,6 +35,9 @@ describe('stackPropsFromContext', () => {
   it('names the key of a value it cannot use', () => {
     expect(() => stackPropsFromContext((key) => (key === 'batchSize' ? 'ten' : undefined))).toThrow(
       'context batchSize',
+    );
+    expect(() => stackPropsFromContext((key) => (key === 'ingestBucketEvents' ? 'sns' : undefined))).toThrow(
+      'context ingestBucketEvents must be notifications or eventbridge, got "sns"',
     );
   });
 });
