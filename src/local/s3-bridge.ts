@@ -108,6 +108,12 @@ export function installS3NotificationBridge(
     sequencers: SequencerClock;
     region: string;
     watchedBuckets: ReadonlySet<string>;
+    /**
+     * The message bodies the queue receives for one change: the bucket's notification, its
+     * EventBridge event when a rule sends it, or both.
+     * @default the S3 event notification alone
+     */
+    messagesFor?: (change: S3Change) => readonly string[];
   },
 ): S3NotificationBridge {
   const inFlight = new Set<Promise<void>>();
@@ -158,16 +164,24 @@ export function installS3NotificationBridge(
   };
 }
 
+const notificationOnly = (change: S3Change): readonly string[] => [
+  JSON.stringify(buildS3Notification(change)),
+];
+
 async function publishAll(
   app: FastifyInstance,
   pending: readonly PendingChange[],
-  options: { sink: NotificationSink; region: string },
+  options: { sink: NotificationSink; region: string; messagesFor?: (change: S3Change) => readonly string[] },
 ): Promise<number> {
+  let published = 0;
   for (const change of pending) {
     const complete: S3Change = { ...change, region: options.region, ...(await sizeOf(app, change)) };
-    await options.sink(JSON.stringify(buildS3Notification(complete)));
+    for (const body of (options.messagesFor ?? notificationOnly)(complete)) {
+      await options.sink(body);
+      published += 1;
+    }
   }
-  return pending.length;
+  return published;
 }
 
 /** The object's size, when it still holds the content the event announces. */

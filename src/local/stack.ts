@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -6,6 +7,9 @@ import { buildApp } from 'fauxqs';
 import { S3ObjectStore } from '../adapters/object-store.js';
 import { DynamoDbUploadLog } from '../adapters/upload-log.js';
 import { CONFIG_ENV, loadConfig, type WorkerConfig } from '../config.js';
+import { matchesEventPattern } from '../core/event-pattern.js';
+import { buildEventBridgeS3Event } from '../core/s3-eventbridge-event.js';
+import { buildS3Notification, type S3Change } from '../core/s3-notification.js';
 import { IngestMetrics, type MetricTotals } from '../observability.js';
 import { writePrivateFile } from '../tools/private-files.js';
 import { createWorkerHandler } from '../worker/create-handler.js';
@@ -20,6 +24,8 @@ import { type NodeRuntime, resolveNodeRuntime } from './lambda/node-runtime.js';
 import { LOCAL_CONTEXT, synthesizeLocalTemplate } from './lambda/synthesized-stack.js';
 import {
   localWorkerEnvironment,
+  type OwnBucketDelivery,
+  ownBucketDeliveryOf,
   type WorkerLambdaSettings,
   workerSettingsOf,
 } from './lambda/template-settings.js';
@@ -202,6 +208,26 @@ export function localClients(description: Pick<StackDescription, 'region' | 'end
 /** The worker settings of a stack that runs no worker (what `reprocess` runs with there): {@link LOCAL_CONTEXT}'s. */
 const TOOLS_ONLY_WORKER_ENV = { [CONFIG_ENV.blockedExtensions]: LOCAL_CONTEXT.blockedExtensions ?? '' };
 
+/** The account the local stack's ARNs and EventBridge events name. */
+const LOCAL_ACCOUNT = '000000000000';
+
+/**
+ * What the ingest queue receives for one change of the uploads bucket: its S3 notification when the
+ * bucket's notification configuration sends to the queue, its EventBridge event when a rule of the
+ * template matches it (the rules run on the default bus in AWS; here, their patterns are matched).
+ */
+function messagesFor(change: S3Change, delivery: OwnBucketDelivery): string[] {
+  const bodies: string[] = [];
+  if (delivery.notifications) bodies.push(JSON.stringify(buildS3Notification(change)));
+  if (delivery.eventPatterns.length > 0) {
+    const event = buildEventBridgeS3Event(change, LOCAL_ACCOUNT, randomUUID());
+    if (delivery.eventPatterns.some((pattern) => matchesEventPattern(pattern, event))) {
+      bodies.push(JSON.stringify(event));
+    }
+  }
+  return bodies;
+}
+
 /** One bundle build per process for stacks that do not watch their sources (tests, the load test). */
 let sharedBundle: Promise<WorkerBundle> | undefined;
 
@@ -232,10 +258,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     installBucketVersioning(app);
     const watchedBuckets = new Set([names.uploadsBucket]);
     let sinkQueueUrl = '';
+    // As the synthesized stack hears its own bucket (read below): by notifications until it says otherwise.
+    let delivery: OwnBucketDelivery = { notifications: true, eventPatterns: [] };
     const bridge = installS3NotificationBridge(app, {
       region,
       watchedBuckets,
       sequencers: new SequencerClock(),
+      messagesFor: (change) => messagesFor(change, delivery),
       sink: async (body) => {
         // S3 delivers its notifications inside AWS: here inside this process, no socket and no SDK
         // client (the same SQS JSON request, answered by the emulator's router).
@@ -279,8 +308,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => bridge.drain());
     await createBuckets(clients.s3, names);
     // The worker runs with what the synthesized stack gives it; a stack without one needs no synth.
-    const lambdaSettings =
-      options.worker === false ? undefined : workerSettingsOf(await synthesizeLocalTemplate(options.context));
+    const template = options.worker === false ? undefined : await synthesizeLocalTemplate(options.context);
+    const lambdaSettings = template && workerSettingsOf(template);
+    if (template && lambdaSettings) {
+      delivery = ownBucketDeliveryOf(template, lambdaSettings.queue.logicalId, names.uploadsBucket);
+    }
     const visibilityTimeoutSeconds =
       options.visibilityTimeoutSeconds ?? lambdaSettings?.queue.visibilityTimeoutSeconds ?? 5;
     const maxReceiveCount = options.maxReceiveCount ?? lambdaSettings?.queue.maxReceiveCount ?? 3;

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildEventBridgeS3Event } from '../../src/core/s3-eventbridge-event.js';
 import { type CapturedOutput, captureOutput } from '../support/capture-output.js';
 import {
   lambdaContext,
@@ -49,8 +50,32 @@ async function run(
   const batch = Array.isArray(records) ? records : [records];
   return buildWorkerHandler(env)(sqsEvent(...batch), lambdaContext(remainingMillis));
 }
+/** How the bucket's events arrive: its notifications, or EventBridge (the versioned cases run both). */
+let delivery: 'notifications' | 'eventbridge' = 'notifications';
 const message = (options: S3RecordOptions, overrides: Partial<SQSRecord> = {}) =>
-  sqsRecord(s3Notification(s3Record({ bucket: 'uploads', ...options })), overrides);
+  sqsRecord(
+    delivery === 'notifications'
+      ? s3Notification(s3Record({ bucket: 'uploads', ...options }))
+      : buildEventBridgeS3Event(
+          {
+            eventName: options.eventName ?? 'ObjectCreated:Put',
+            bucket: options.bucket ?? 'uploads',
+            key: options.key ?? 'photos/cat.jpg',
+            ...(options.eTag !== undefined && { eTag: options.eTag }),
+            ...(options.size !== undefined && { size: options.size }),
+            ...(options.versionId !== undefined && { versionId: options.versionId }),
+            eventTime: new Date(options.eventTime ?? '2026-11-24T10:00:00.000Z'),
+            sequencer: options.sequencer ?? '0055AED6DCD90281E5',
+            principalId: options.principalId ?? '123456789012',
+            sourceIp: options.sourceIp ?? '203.0.113.7',
+            requestId: 'C3D13FE58DE4C810',
+            region: 'us-east-1',
+          },
+          '123456789012',
+          'b7a2c1d0-0000-4000-8000-000000000000',
+        ),
+    overrides,
+  );
 const created = (key: string, eTag: string, sequencer: string, extra: S3RecordOptions = {}) =>
   message({ key, eTag, sequencer, size: 100, ...extra });
 const removed = (key: string, sequencer: string, extra: S3RecordOptions = {}) =>
@@ -73,8 +98,14 @@ const partCopyFailsOnce = (number: number) =>
   );
 const expectAllSucceeded = (response: SQSBatchResponse) => expect(response.batchItemFailures).toEqual([]);
 
-describe('versioned buckets', () => {
-  beforeEach(() => s3.setVersioning('uploads', 'Enabled'));
+describe.each(['notifications', 'eventbridge'] as const)('versioned buckets, heard by %s', (heardBy) => {
+  beforeEach(() => {
+    delivery = heardBy;
+    s3.setVersioning('uploads', 'Enabled');
+  });
+  afterEach(() => {
+    delivery = 'notifications';
+  });
 
   it('1a. deleting a noncurrent version leaves the object PRESENT at its current version', async () => {
     // Prepare

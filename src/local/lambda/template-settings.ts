@@ -151,3 +151,54 @@ export function localWorkerEnvironment(
     }),
   );
 }
+
+/** How the template's own bucket (the local uploads bucket) reaches the ingest queue. */
+export interface OwnBucketDelivery {
+  /** Its notification configuration sends to the queue. */
+  readonly notifications: boolean;
+  /** The patterns of the EventBridge rules that target the queue, the own bucket's name filled in. */
+  readonly eventPatterns: readonly Readonly<Record<string, unknown>>[];
+}
+
+/** Replaces `{ Ref: id }` by `name` throughout a value. */
+function withRef(value: unknown, id: string, name: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => withRef(item, id, name));
+  if (!value || typeof value !== 'object') return value;
+  if (refOf(value) === id) return name;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withRef(item, id, name)]));
+}
+
+/**
+ * Reads how the stack's own bucket is heard: by its notification configuration
+ * (`Custom::S3BucketNotifications` with queue configurations), by EventBridge rules whose target
+ * is the ingest queue, or both. The own bucket is the `IngestBucketName` output's.
+ */
+export function ownBucketDeliveryOf(
+  template: CfnTemplate,
+  queueLogicalId: string,
+  uploadsBucket: string,
+): OwnBucketDelivery {
+  const ownBucketId = refOf(template.Outputs?.IngestBucketName?.Value) ?? '';
+  const notifications = Object.values(template.Resources).some((resource) => {
+    if (resource.Type !== 'Custom::S3BucketNotifications') return false;
+    const configuration = resource.Properties?.NotificationConfiguration as
+      | { QueueConfigurations?: { QueueArn?: unknown }[] }
+      | undefined;
+    return (
+      refOf(resource.Properties?.BucketName) === ownBucketId &&
+      (configuration?.QueueConfigurations ?? []).some((queue) => getAttOf(queue.QueueArn) === queueLogicalId)
+    );
+  });
+  const eventPatterns = Object.values(template.Resources)
+    .filter((resource) => resource.Type === 'AWS::Events::Rule')
+    .filter((rule) =>
+      ((rule.Properties?.Targets ?? []) as { Arn?: unknown }[]).some(
+        (target) => getAttOf(target.Arn) === queueLogicalId,
+      ),
+    )
+    .map(
+      (rule) =>
+        withRef(rule.Properties?.EventPattern ?? {}, ownBucketId, uploadsBucket) as Record<string, unknown>,
+    );
+  return { notifications, eventPatterns };
+}
