@@ -96,6 +96,17 @@ export interface S3IngestProps {
   readonly toolOutputs?: boolean;
 }
 
+/**
+ * Feature flags the construct sets for its own scope. Without the first, an app that does not set
+ * it (a `cdk.json` older than aws-cdk-lib 2.60) gives the access-log bucket a `LogDeliveryWrite`
+ * ACL, which its enforced bucket ownership refuses: the synth fails.
+ */
+export const CONSTRUCT_FEATURE_FLAGS: Readonly<Record<string, boolean>> = {
+  '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+  '@aws-cdk/aws-s3:createDefaultLoggingPolicy': true,
+  '@aws-cdk/aws-iam:minimizePolicies': true,
+};
+
 /** Name CDK gives the singleton Lambda that writes bucket notification configurations. */
 const NOTIFICATIONS_HANDLER_ID = 'BucketNotificationsHandler050a0587b7544547bf325f094a3db834';
 
@@ -124,6 +135,9 @@ export class S3Ingest extends Construct {
 
   constructor(scope: Construct, id: string, props: S3IngestProps = {}) {
     super(scope, id);
+    // The construct's own resources are built as the repository's app builds them, whatever the
+    // consumer's cdk.json says (these flags are set in the construct's scope only).
+    for (const [flag, value] of Object.entries(CONSTRUCT_FEATURE_FLAGS)) this.node.setContext(flag, value);
     const workerTimeout = props.workerTimeout ?? Duration.seconds(30);
     const batchingWindow = props.batchingWindow ?? Duration.seconds(1);
     // Lambda's rule for SQS event sources: at least 6x the function timeout, plus the batching window.
