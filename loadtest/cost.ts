@@ -18,6 +18,12 @@ export const PRICES = {
   lambdaRequestPerMillion: 0.2,
   /** Lambda arm64: per GB-second. */
   lambdaGbSecond: 0.0000133334,
+  /**
+   * EventBridge: per million events on the default bus. S3's events are "AWS opt-in data events",
+   * billed like custom events; a bucket with EventBridge on sends every event it has (tagging,
+   * ACLs, restores too), each billed whether or not a rule matches it.
+   */
+  eventBridgeEventPerMillion: 1,
 } as const;
 
 /** What the estimate assumes beyond the counted calls. */
@@ -44,6 +50,8 @@ export interface CostEstimate {
   readonly sqs: number;
   readonly s3: number;
   readonly lambda: number;
+  /** S3's events through EventBridge (0 for buckets heard by notifications). */
+  readonly eventbridge: number;
   readonly total: number;
 }
 
@@ -51,7 +59,8 @@ const S3_GET_CLASS = new Set(['HeadObject', 'GetObject']);
 
 /**
  * Estimates the cost per million uploads from the AWS calls counted per upload (worker calls, the
- * event source's SQS calls, and S3's own SendMessage per notification).
+ * event source's SQS calls, S3's own SendMessage per notification, and `EventBridge.*` events for a
+ * bucket heard through EventBridge).
  *
  * @param callsPerUpload - `Service.Operation` → calls per upload
  * @param uploadRowsPerUpload - upload rows written per upload (1, less with duplicates)
@@ -66,12 +75,14 @@ export function costPerMillion(
   let sqs = 0;
   let s3Get = 0;
   let s3Put = 0;
+  let events = 0;
   for (const [name, calls] of Object.entries(callsPerUpload)) {
     const [service = '', operation = ''] = name.split('.');
     if (service === 'DynamoDB') {
       if (['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation)) dynamodbUnits += calls;
       else dynamodbReads += calls;
     } else if (service === 'SQS') sqs += calls;
+    else if (service === 'EventBridge') events += calls;
     else if (service === 'S3') {
       if (S3_GET_CLASS.has(operation)) s3Get += calls;
       else s3Put += calls;
@@ -91,12 +102,14 @@ export function costPerMillion(
       (assumptions.lambdaMsPerBatch / 1000) *
       (assumptions.lambdaMemoryMb / 1024) *
       PRICES.lambdaGbSecond;
+  const eventbridge = events * PRICES.eventBridgeEventPerMillion;
   const round = (value: number) => Math.round(value * 100) / 100;
   return {
     dynamodb: round(dynamodb),
     sqs: round(sqsCost),
     s3: round(s3),
     lambda: round(lambda),
-    total: round(dynamodb + sqsCost + s3 + lambda),
+    eventbridge: round(eventbridge),
+    total: round(dynamodb + sqsCost + s3 + lambda + eventbridge),
   };
 }

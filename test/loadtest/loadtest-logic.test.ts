@@ -198,6 +198,22 @@ describe('numbers', () => {
     expect(cost.sqs).toBeCloseTo(0.4);
     expect(cost.s3).toBeCloseTo(5.4);
     expect(cost.lambda).toBeCloseTo(0.02);
+    expect(cost.eventbridge).toBe(0);
+    // The same bucket heard through EventBridge: one event per upload, S3 still sends one message.
+    const heardByEventBridge = costPerMillion(
+      {
+        'DynamoDB.PutItem': 2,
+        'DynamoDB.UpdateItem': 2,
+        'SQS.ReceiveMessage': 1,
+        'S3.HeadObject': 1,
+        'S3.CopyObject': 1,
+        'EventBridge.Event (S3 opt-in data event)': 1,
+      },
+      1,
+      { lambdaMemoryMb: 1024, lambdaMsPerBatch: 0, batchSize: 10, writeUnitsPerUploadRow: 2 },
+    );
+    expect(heardByEventBridge.eventbridge).toBeCloseTo(1);
+    expect(heardByEventBridge.total).toBeCloseTo(cost.total + 1);
   });
 
   it('counts SDK calls by service and operation, and DynamoDB writes among them', async () => {
