@@ -2,7 +2,7 @@ import { Annotations, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-li
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Bucket, CfnBucket, EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { Bucket, EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DEFAULT_GSI_SHARD_COUNT } from '../src/config.js';
@@ -14,6 +14,7 @@ import { PrivateBucket } from './constructs/private-bucket.js';
 import { UploadLogTables } from './constructs/upload-log-tables.js';
 import { WorkerFunction } from './constructs/worker-function.js';
 import { eventSourceProblems } from './event-source-rules.js';
+import { nagFinding } from './nag-findings.js';
 import { OUTPUT } from './output-names.js';
 
 /**
@@ -331,13 +332,6 @@ export class S3Ingest extends Construct {
     }
   }
 
-  /** A bucket's ARN as cdk-nag prints it in findings: `<LogicalId.Arn>` or the literal ARN of an imported bucket. */
-  private resolveArnForFinding(bucket: IBucket): string {
-    const cfn = bucket.node.defaultChild;
-    if (cfn instanceof CfnBucket) return `<${Stack.of(this).getLogicalId(cfn)}.Arn>`;
-    return `arn:<AWS::Partition>:s3:::${bucket.bucketName}`;
-  }
-
   /** Grants the worker exactly the calls it makes, on exactly its resources. */
   private grantLeastPrivilege(): void {
     const role = this.worker.role;
@@ -396,7 +390,7 @@ export class S3Ingest extends Construct {
       const objectPatterns = [
         ...this.watchedBuckets,
         ...(this.copyDestination ? [this.copyDestination] : []),
-      ].map((bucket) => `Resource::${this.resolveArnForFinding(bucket)}/*`);
+      ].map((bucket) => `Resource::${nagFinding(this, bucket.arnForObjects('*'))}`);
       for (const finding of objectPatterns) {
         Validations.of(workerPolicy).acknowledge({
           id: `AwsSolutions::AwsSolutions-IAM5[${finding}]`,

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   Architecture,
@@ -11,6 +11,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { bundledFunction } from '../function-code.js';
+import { nagFinding } from '../nag-findings.js';
 import { BATCH_REPORT_PREFIX } from '../output-names.js';
 
 /** Props of {@link BackfillFunction}. */
@@ -93,18 +94,11 @@ export class BackfillFunction extends Construct {
 
   /** Findings that cannot be fixed here, each with its reason. */
   private acknowledgeFindings(props: BackfillFunctionProps): void {
-    const stack = Stack.of(this);
-    const arnOf = (bucket: IBucket) => {
-      const cfn = bucket.node.defaultChild as { logicalId?: string } | undefined;
-      return cfn
-        ? `<${stack.getLogicalId(bucket.node.defaultChild as never)}.Arn>`
-        : `arn:<AWS::Partition>:s3:::${bucket.bucketName}`;
-    };
     const functionPolicy = this.role.node.tryFindChild('DefaultPolicy');
     if (functionPolicy) {
       for (const bucket of props.watchedBuckets) {
         Validations.of(functionPolicy).acknowledge({
-          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${arnOf(bucket)}/*]`,
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagFinding(this, bucket.arnForObjects('*'))}]`,
           reason:
             'HeadObject reads whatever object a Batch Operations task names: object permissions name objects by pattern.',
         });
@@ -118,12 +112,12 @@ export class BackfillFunction extends Construct {
     const batchPolicy = this.batchOperationsRole.node.tryFindChild('DefaultPolicy');
     if (batchPolicy) {
       Validations.of(batchPolicy).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${props.inventoryBucket.bucketName}/*]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagFinding(this, props.inventoryBucket.arnForObjects('*'))}]`,
         reason:
           'A job reads the manifest and report files the inventory writes under names it chooses: by pattern, in the inventory bucket only.',
       });
       Validations.of(batchPolicy).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${props.inventoryBucket.bucketName}/${BATCH_REPORT_PREFIX}/*]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${nagFinding(this, props.inventoryBucket.arnForObjects(`${BATCH_REPORT_PREFIX}/*`))}]`,
         reason:
           'Batch Operations names its completion report files itself: writes are limited to one prefix of the inventory bucket.',
       });
