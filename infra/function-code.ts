@@ -4,10 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { Code, type FunctionOptions, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { BACKFILL_ENTRY, FUNCTION_BUNDLING, WORKER_ENTRY } from './worker-bundling.js';
+import { BACKFILL_ENTRY, EVENTS_ENTRY, FUNCTION_BUNDLING, WORKER_ENTRY } from './worker-bundling.js';
 
 /** The functions s3-ingest deploys, by the name of their bundle's folder in the packed package. */
-export const FUNCTION_ENTRIES = { worker: WORKER_ENTRY, backfill: BACKFILL_ENTRY } as const;
+export const FUNCTION_ENTRIES = {
+  worker: WORKER_ENTRY,
+  backfill: BACKFILL_ENTRY,
+  events: EVENTS_ENTRY,
+} as const;
 
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;
 

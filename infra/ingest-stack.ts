@@ -77,6 +77,8 @@ function pickConstructProps(props: IngestStackProps): S3IngestProps {
     ...(props.blockedExtensions !== undefined && { blockedExtensions: props.blockedExtensions }),
     ...(props.alarmThresholds !== undefined && { alarmThresholds: props.alarmThresholds }),
     ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
+    ...(props.notifyEmail !== undefined && { notifyEmail: props.notifyEmail }),
+    ...(props.notifyOn !== undefined && { notifyOn: props.notifyOn }),
     ...(props.toolOutputs !== undefined && { toolOutputs: props.toolOutputs }),
   };
 }

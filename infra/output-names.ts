@@ -15,6 +15,7 @@ export const OUTPUT = {
   workerFunction: 'WorkerFunctionName',
   alarmTopic: 'AlarmTopicArn',
   dashboard: 'DashboardName',
+  uploadEventsTopic: 'UploadEventsTopicArn',
   gsiShardCount: 'GsiShardCount',
   backfillFunctionArn: 'BackfillFunctionArn',
   batchOperationsRoleArn: 'BatchOperationsRoleArn',

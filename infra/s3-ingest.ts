@@ -11,6 +11,7 @@ import { type AlarmThresholds, IngestAlarms } from './constructs/ingest-alarms.j
 import { IngestDashboard } from './constructs/ingest-dashboard.js';
 import { IngestQueues } from './constructs/ingest-queues.js';
 import { PrivateBucket } from './constructs/private-bucket.js';
+import { UploadEvents } from './constructs/upload-events.js';
 import { UploadLogTables } from './constructs/upload-log-tables.js';
 import { WorkerFunction } from './constructs/worker-function.js';
 import { eventSourceProblems } from './event-source-rules.js';
@@ -85,6 +86,10 @@ export interface S3IngestProps {
   readonly alarmTopic?: ITopic;
   /** Email address subscribed to the alarm topic. @default no subscription */
   readonly alarmEmail?: string;
+  /** Email address subscribed to the upload events, filtered by `notifyOn`. @default no subscription */
+  readonly notifyEmail?: string;
+  /** Statuses `notifyEmail` hears about (STORED, REJECTED, GONE, DELETED, PRESENT). @default REJECTED and GONE */
+  readonly notifyOn?: readonly string[];
   /**
    * Add the S3 Batch Operations backfill function and the role its jobs assume, reading manifests
    * from the bucket of the watched buckets' S3 Inventory reports. @default no backfill function
@@ -133,6 +138,8 @@ export class S3Ingest extends Construct {
   readonly alarms: IngestAlarms;
   readonly dashboard: IngestDashboard;
   readonly backfill: BackfillFunction | undefined;
+  /** The upload events: the log's stream, the publisher, the topic subscribers subscribe to. */
+  readonly uploadEvents: UploadEvents;
 
   constructor(scope: Construct, id: string, props: S3IngestProps = {}) {
     super(scope, id);
@@ -234,12 +241,18 @@ export class S3Ingest extends Construct {
       ...(props.alarmEmail && { alarmEmail: props.alarmEmail }),
       ...(props.alarmTopic && { topic: props.alarmTopic }),
     });
+    this.uploadEvents = new UploadEvents(this, 'UploadEvents', {
+      uploadLog: this.tables.uploadLog,
+      alarmTopic: this.alarms.topic,
+      ...(props.notifyEmail && { notifyEmail: props.notifyEmail }),
+      ...(props.notifyOn && { notifyOn: props.notifyOn }),
+    });
     this.dashboard = new IngestDashboard(this, 'Dashboard', {
       queue: this.queues.queue,
       deadLetterQueue: this.queues.deadLetterQueue,
       worker: this.worker.function,
       tables: [this.tables.uploadLog, this.tables.idempotency],
-      alarms: this.alarms.alarms,
+      alarms: [...this.alarms.alarms, ...this.uploadEvents.alarms],
     });
     if (props.toolOutputs ?? true) this.addToolOutputs(props);
     this.acknowledgeUnavoidableFindings();
@@ -313,6 +326,11 @@ export class S3Ingest extends Construct {
     output(OUTPUT.workerFunction, this.worker.function.functionName, 'Worker function');
     output(OUTPUT.alarmTopic, this.alarms.topic.topicArn, 'SNS topic of every alarm');
     output(OUTPUT.dashboard, this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard');
+    output(
+      OUTPUT.uploadEventsTopic,
+      this.uploadEvents.topic.topicArn,
+      'SNS topic of the upload events (schemas/upload-event-v1.schema.json)',
+    );
     if (this.backfill && props.backfill) {
       output(
         OUTPUT.backfillFunctionArn,

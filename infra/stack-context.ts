@@ -9,6 +9,8 @@ export const CONTEXT_KEYS = [
   'ingestBucketEvents',
   'copyDestination',
   'alarmEmail',
+  'notifyEmail',
+  'notifyOn',
   'workerTimeoutSeconds',
   'batchSize',
   'batchingWindowSeconds',
@@ -118,6 +120,8 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): {
       copyDestination:
         ['true', '1', 'yes'].includes(text('copyDestination')?.toLowerCase() ?? '') || undefined,
       alarmEmail: text('alarmEmail'),
+      notifyEmail: text('notifyEmail'),
+      notifyOn: list('notifyOn'),
       backfillFunction:
         ['true', '1', 'yes'].includes(text('backfillFunction')?.toLowerCase() ?? '') || undefined,
       inventoryBucketName: text('inventoryBucket'),

@@ -10,6 +10,9 @@ import type { BuildOptions } from 'esbuild';
 /** The Lambda entry point. */
 export const WORKER_ENTRY = 'src/handler.ts';
 
+/** The upload events publisher's entry point (the upload log's stream to the events topic). */
+export const EVENTS_ENTRY = 'src/events-handler.ts';
+
 /** The optional S3 Batch Operations backfill function's entry point; bundled with the worker's settings. */
 export const BACKFILL_ENTRY = 'src/backfill-handler.ts';
 

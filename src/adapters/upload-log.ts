@@ -82,6 +82,7 @@ export class DynamoDbUploadLog implements UploadLog {
       '#status': 'status',
       '#sequencer': 'sequencer',
       '#sequencerKey': 'sequencerKey',
+      '#eventName': 'eventName',
       '#eventTime': 'eventTime',
       '#updatedAt': 'updatedAt',
     };
@@ -89,11 +90,12 @@ export class DynamoDbUploadLog implements UploadLog {
       ':status': change.status,
       ':sequencer': change.sequencer,
       ':sequencerKey': change.sequencerKey,
+      ':eventName': change.eventName,
       ':eventTime': change.eventTime,
       ':updatedAt': change.updatedAt,
     };
     const sets = ['#status = :status', '#sequencer = :sequencer', '#sequencerKey = :sequencerKey'];
-    sets.push('#eventTime = :eventTime', '#updatedAt = :updatedAt');
+    sets.push('#eventName = :eventName', '#eventTime = :eventTime', '#updatedAt = :updatedAt');
     const removes: string[] = [];
     for (const attribute of CONTENT_ATTRIBUTES) {
       names[`#${attribute}`] = attribute;

@@ -162,6 +162,8 @@ export interface StateChange {
   readonly sequencer: string;
   /** {@link sequencerOrderKey} of `sequencer`: what the write condition compares. */
   readonly sequencerKey: string;
+  /** The S3 event that set this state (`ObjectRemoved:Delete`, ...): what tells a removal's change from a creation's. */
+  readonly eventName: string;
   readonly eventTime: string;
   readonly updatedAt: string;
   /**
@@ -196,6 +198,7 @@ export function buildStateChange(event: ObjectEvent, now: number, current?: Curr
     ...(content?.versionId !== undefined && { versionId: content.versionId }),
     sequencer: event.sequencer,
     sequencerKey: sequencerOrderKey(event.sequencer),
+    eventName: event.eventName,
     eventTime: event.eventTime,
     updatedAt: new Date(now).toISOString(),
   };

@@ -238,9 +238,13 @@ describe('least privilege', () => {
     }
   });
 
-  it('uses Resource "*" only for X-Ray, which supports nothing narrower', () => {
+  it('uses Resource "*" only for X-Ray and ListStreams, which support nothing narrower', () => {
     const starred = iamStatements(full).filter((s) => s.Resource === '*');
-    expect(starred.flatMap(actionsOf).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect([...new Set(starred.flatMap(actionsOf))].sort()).toEqual([
+      'dynamodb:ListStreams',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
   });
 
   it('lets the worker only read watched buckets, write the copy destination, and write its tables', () => {
@@ -306,6 +310,10 @@ describe('alarms and dashboard', () => {
         'S3Ingest/IngestLatency',
         'AWS/DynamoDB/WriteThrottleEvents',
         'AWS/DynamoDB/WriteThrottleEvents',
+        // The upload events: their DLQ, the publisher's errors, and how far it lags the log.
+        'AWS/SQS/ApproximateNumberOfMessagesVisible',
+        'AWS/Lambda/Errors',
+        'AWS/Lambda/IteratorAge',
       ].sort(),
     );
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -367,8 +375,9 @@ describe('alarms and dashboard', () => {
     }
     const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
     for (const spec of alarmSpecs()) expect(alarms.some((id) => id.includes(spec.name))).toBe(true);
-    // One per alarm, and the table alarm once per table (the upload log and the idempotency table).
-    expect(alarms).toHaveLength(alarmSpecs().length + 1);
+    // One per alarm, the table alarm once per table (the upload log and the idempotency table), and
+    // the upload events' three.
+    expect(alarms).toHaveLength(alarmSpecs().length + 1 + 3);
   });
 });
 

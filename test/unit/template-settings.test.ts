@@ -86,7 +86,7 @@ describe('workerSettingsOf', () => {
 
   it('refuses a template without exactly one event source mapping', () => {
     const none: CfnTemplate = { Resources: { Fn: { Type: 'AWS::Lambda::Function' } } };
-    expect(() => workerSettingsOf(none)).toThrow('expected one event source mapping, found 0');
+    expect(() => workerSettingsOf(none)).toThrow('expected one SQS event source mapping, found 0');
   });
 });
 

@@ -66,10 +66,14 @@ function resource(template: CfnTemplate, id: string | undefined, type: string) {
  * @throws {Error} when the template has no such function or more than one event source mapping
  */
 export function workerSettingsOf(template: CfnTemplate): WorkerLambdaSettings {
+  // The worker's is the one mapping on an SQS queue (the upload events publisher's reads a stream).
   const mappings = Object.values(template.Resources).filter(
-    (candidate) => candidate.Type === 'AWS::Lambda::EventSourceMapping',
+    (candidate) =>
+      candidate.Type === 'AWS::Lambda::EventSourceMapping' &&
+      template.Resources[getAttOf(candidate.Properties?.EventSourceArn) ?? '']?.Type === 'AWS::SQS::Queue',
   );
-  if (mappings.length !== 1) throw new Error(`expected one event source mapping, found ${mappings.length}`);
+  if (mappings.length !== 1)
+    throw new Error(`expected one SQS event source mapping, found ${mappings.length}`);
   const mapping = mappings[0]?.Properties ?? {};
   const functionLogicalId = refOf(mapping.FunctionName) ?? '';
   const fn = resource(template, functionLogicalId, 'AWS::Lambda::Function');
