@@ -16,6 +16,8 @@ export interface LocalResourceNames {
   readonly dlq: string;
   readonly uploadLogTable: string;
   readonly idempotencyTable: string;
+  /** The SNS topic of the upload events. */
+  readonly uploadEventsTopic: string;
 }
 
 /** The defaults, as `npm start` creates them. */
@@ -26,6 +28,7 @@ export const DEFAULT_RESOURCE_NAMES: LocalResourceNames = Object.freeze({
   dlq: 'ingest-dlq',
   uploadLogTable: 'upload-log',
   idempotencyTable: 'idempotency',
+  uploadEventsTopic: 'upload-events',
 });
 
 /** A queue as the tools need it. */
@@ -90,11 +93,16 @@ async function createQueue(
 export async function createTables(
   dynamodb: DynamoDBClient,
   names: LocalResourceNames,
+  options: { stream?: boolean } = {},
 ): Promise<{ ttl: boolean }> {
   await dynamodb.send(
     new CreateTableCommand({
       TableName: names.uploadLogTable,
       BillingMode: 'PAY_PER_REQUEST',
+      // The stack's outbox of upload events (DynamoDB Local has streams; dynalite has none).
+      ...(options.stream && {
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      }),
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
 import { S3ObjectStore } from '../adapters/object-store.js';
@@ -10,7 +12,8 @@ import { CONFIG_ENV, loadConfig, type WorkerConfig } from '../config.js';
 import { matchesEventPattern } from '../core/event-pattern.js';
 import { buildEventBridgeS3Event } from '../core/s3-eventbridge-event.js';
 import { buildS3Notification, type S3Change } from '../core/s3-notification.js';
-import { IngestMetrics, type MetricTotals } from '../observability.js';
+import { createEventsPublisher } from '../events/publisher.js';
+import { IngestMetrics, logger, type MetricTotals } from '../observability.js';
 import { writePrivateFile } from '../tools/private-files.js';
 import { createWorkerHandler } from '../worker/create-handler.js';
 import { type DynamoDbBackend, type LocalDynamoDb, startDynamoDb } from './dynamodb-server.js';
@@ -26,6 +29,7 @@ import {
   localWorkerEnvironment,
   type OwnBucketDelivery,
   ownBucketDeliveryOf,
+  streamSourceOf,
   type WorkerLambdaSettings,
   workerSettingsOf,
 } from './lambda/template-settings.js';
@@ -46,6 +50,7 @@ import {
 import { installBucketVersioning } from './s3-bucket-versioning.js';
 import { installOrderedListing } from './s3-listing-order.js';
 import { StackActivity } from './stack-activity.js';
+import { LocalStreamPoller, type StreamCheckpoint, type StreamSourceSettings } from './stream-poller.js';
 
 /** How to start the local stack. Every field has a default fit for `npm start`. */
 export interface LocalStackOptions {
@@ -119,6 +124,8 @@ export interface StackDescription {
   readonly buckets: { readonly uploads: string; readonly copyDestination: string };
   readonly queues: { readonly ingest: string; readonly dlq: string };
   readonly tables: { readonly uploads: string; readonly idempotency: string };
+  /** The upload events topic (`topics.uploadEvents`, its ARN), when the stack runs the events. */
+  readonly topics?: { readonly uploadEvents?: string };
   /**
    * The worker's settings that tools need (absent in files of older versions): the shard count
    * readers query, and the environment the worker was configured from (what `reprocess` runs with).
@@ -174,6 +181,8 @@ export interface LocalStack {
   readonly bridge: S3NotificationBridge;
   readonly poller: EventSourcePoller | undefined;
   readonly dynamodbBackend: DynamoDbBackend;
+  /** The upload events chain (the log's stream, the publisher, the topic): on DynamoDB Local only. */
+  readonly uploadEvents: LocalUploadEvents | undefined;
   /** Whether TTL is enabled on the tables (not on dynalite). */
   readonly ttlEnabled: boolean;
   /** Stops the worker, then the servers; no port stays bound. */
@@ -226,6 +235,67 @@ function messagesFor(change: S3Change, delivery: OwnBucketDelivery): string[] {
     }
   }
   return bodies;
+}
+
+/** The upload events chain of a local stack. */
+export interface LocalUploadEvents {
+  readonly topicArn: string;
+  /** The stream event source; a test stops it and starts another from its checkpoint. */
+  poller: LocalStreamPoller;
+  /** Starts a new poller from the current one's checkpoint (after `poller.stop()`: a restart). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The upload events on the local stack, as the template configures them: a topic in the embedded
+ * SNS, and the publisher (in this process) behind a stream event source on the log's stream with
+ * the template's batch size and filters.
+ */
+async function startUploadEvents(options: {
+  description: StackDescription;
+  names: LocalResourceNames;
+  region: string;
+  settings: StreamSourceSettings;
+  dynamodb: DynamoDBClient;
+}): Promise<LocalUploadEvents> {
+  const { description, region } = options;
+  const sns = new SNSClient({ region, credentials: localCredentials(), endpoint: description.endpoints.sqs });
+  const streams = new DynamoDBStreamsClient({
+    region,
+    credentials: localCredentials(),
+    endpoint: description.endpoints.dynamodb,
+  });
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: options.names.uploadEventsTopic }));
+  if (!TopicArn) throw new Error('the embedded SNS created no upload events topic');
+  const handler = createEventsPublisher({ sns, topicArn: TopicArn });
+  const pollerFrom = (checkpoint?: StreamCheckpoint) =>
+    new LocalStreamPoller({
+      dynamodb: options.dynamodb,
+      streams,
+      tableName: options.names.uploadLogTable,
+      region,
+      settings: options.settings,
+      handler,
+      ...(checkpoint && { checkpoint }),
+      onError: (error) => logger.error('local upload events: the stream poller failed', { error }),
+    });
+  const events: LocalUploadEvents = {
+    topicArn: TopicArn,
+    poller: pollerFrom(),
+    async restart() {
+      await events.poller.stop();
+      events.poller = pollerFrom(events.poller.checkpoint);
+      await events.poller.start();
+    },
+    async stop() {
+      await events.poller.stop();
+      sns.destroy();
+      streams.destroy();
+    },
+  };
+  await events.poller.start();
+  return events;
 }
 
 /** One bundle build per process for stacks that do not watch their sources (tests, the load test). */
@@ -325,7 +395,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     });
     sinkQueueUrl = queues.ingest.url;
-    const { ttl } = await createTables(clients.dynamodb, names);
+    // The upload events run where the log has a stream: on DynamoDB Local (dynalite has none).
+    const streamSource =
+      template && dynamo.backend === 'dynamodb-local' ? streamSourceOf(template) : undefined;
+    const { ttl } = await createTables(clients.dynamodb, names, { stream: streamSource !== undefined });
 
     const workerEnv: Record<string, string> = lambdaSettings
       ? localWorkerEnvironment(lambdaSettings.environment, names)
@@ -468,9 +541,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         maxReceiveCount,
       };
     }
+    const uploadEvents = streamSource
+      ? await startUploadEvents({
+          description,
+          names,
+          region,
+          settings: streamSource,
+          dynamodb: clients.dynamodb,
+        })
+      : undefined;
+    if (uploadEvents) cleanups.push(() => uploadEvents.stop());
     return {
+      uploadEvents,
       description: {
         ...description,
+        ...(uploadEvents && { topics: { uploadEvents: uploadEvents.topicArn } }),
         queues: { ingest: queues.ingest.url, dlq: queues.dlq.url },
         settings: { gsiShardCount: workerConfig.gsiShardCount, workerEnv, ...(runtime && { runtime }) },
       },

@@ -206,3 +206,24 @@ export function ownBucketDeliveryOf(
     );
   return { notifications, eventPatterns };
 }
+
+/**
+ * The upload events publisher's stream event source, as the template sets it: its batch size and
+ * filter patterns. `undefined` when the template has no mapping on a table's stream.
+ */
+export function streamSourceOf(
+  template: CfnTemplate,
+): { batchSize: number; filters: Record<string, unknown>[] } | undefined {
+  const mapping = Object.values(template.Resources).find(
+    (candidate) =>
+      candidate.Type === 'AWS::Lambda::EventSourceMapping' &&
+      JSON.stringify(candidate.Properties?.EventSourceArn ?? '').includes('"StreamArn"'),
+  );
+  if (!mapping) return undefined;
+  const filters = ((mapping.Properties?.FilterCriteria as { Filters?: { Pattern?: string }[] } | undefined)
+    ?.Filters ?? []) as { Pattern?: string }[];
+  return {
+    batchSize: Number(mapping.Properties?.BatchSize ?? 100),
+    filters: filters.map((filter) => JSON.parse(filter.Pattern ?? '{}') as Record<string, unknown>),
+  };
+}

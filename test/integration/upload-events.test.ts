@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { Ajv } from 'ajv';
+import formatsPlugin from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UploadEvent } from '../../src/core/upload-events.js';
+import { javaAvailable } from '../../src/local/dynamodb-server.js';
+import { type LocalStack, localCredentials } from '../../src/local/stack.js';
+import { waitFor } from '../../src/local/wait.js';
+import { drained, startTestStack } from '../support/pipeline.js';
+
+// The upload events end to end on the local stack: the real bundle writes the log on DynamoDB
+// Local, whose stream the local event source reads as the template configures it; the publisher
+// publishes to the embedded SNS, which delivers to subscribed queues with their filter policies.
+
+type FormatsPlugin = (ajv: Ajv) => Ajv;
+const addFormats = ((formatsPlugin as unknown as { default?: FormatsPlugin }).default ??
+  formatsPlugin) as unknown as FormatsPlugin;
+const ajv = new Ajv({ allErrors: true });
+addFormats(ajv);
+const validate = ajv.compile(
+  JSON.parse(readFileSync(new URL('../../schemas/upload-event-v1.schema.json', import.meta.url), 'utf8')),
+);
+
+let stack: LocalStack;
+let everything = '';
+let rejectedOnly = '';
+
+/** A queue subscribed to the topic with raw delivery (and a filter policy when given). */
+async function subscribedQueue(name: string, filterPolicy?: object): Promise<string> {
+  const { QueueUrl = '' } = await stack.clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const { Attributes } = await stack.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const sns = new SNSClient({
+    region: stack.description.region,
+    credentials: localCredentials(),
+    endpoint: stack.description.endpoints.sqs,
+  });
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn: stack.description.topics?.uploadEvents,
+      Protocol: 'sqs',
+      Endpoint: Attributes?.QueueArn,
+      Attributes: {
+        RawMessageDelivery: 'true',
+        ...(filterPolicy && { FilterPolicy: JSON.stringify(filterPolicy) }),
+      },
+    }),
+  );
+  sns.destroy();
+  return QueueUrl;
+}
+
+/** Every event that reached a queue so far (removed from it). */
+const received = new Map<string, UploadEvent[]>();
+async function drain(queueUrl: string): Promise<UploadEvent[]> {
+  const seen = received.get(queueUrl) ?? [];
+  for (;;) {
+    const { Messages = [] } = await stack.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (Messages.length === 0) break;
+    for (const message of Messages) {
+      seen.push(JSON.parse(message.Body ?? '{}') as UploadEvent);
+      await stack.clients.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
+    }
+  }
+  received.set(queueUrl, seen);
+  return seen;
+}
+const eventsAbout = async (queueUrl: string, key: string) =>
+  (await drain(queueUrl)).filter((event) => event.key === key);
+
+const put = (key: string, body: string) =>
+  stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.names.uploadsBucket, Key: key, Body: body }));
+
+describe.runIf(javaAvailable())('upload events on the local stack (DynamoDB Local)', () => {
+  beforeAll(async () => {
+    stack = await startTestStack({ dynamodb: 'dynamodb-local' });
+    everything = await subscribedQueue('events-all');
+    rejectedOnly = await subscribedQueue('events-rejected', { status: ['REJECTED'] });
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('names the topic in the stack file', () => {
+    expect(stack.description.topics?.uploadEvents).toMatch(/^arn:aws:sns:.*:upload-events$/);
+  });
+
+  it('announces each change once, valid against the schema, and nothing for a duplicate', async () => {
+    await put('events/a b.txt', 'first');
+    await put('events/a b.txt', 'first'); // the same content again: a duplicate, no new row
+    await put('events/setup.exe', 'MZ');
+    await drained(stack);
+    await stack.clients.s3.send(
+      new DeleteObjectCommand({ Bucket: stack.names.uploadsBucket, Key: 'events/a b.txt' }),
+    );
+    await drained(stack);
+    await waitFor('the events to reach the subscriber', async () => (await drain(everything)).length >= 3, {
+      timeoutMs: 20_000,
+    });
+    const events = await drain(everything);
+    for (const event of events)
+      expect({ event, errors: validate(event) ? [] : validate.errors }).toMatchObject({ errors: [] });
+    const kinds = events.map((event) => `${event.type} ${event.key} ${event.status}`);
+    expect(kinds.sort()).toEqual(
+      [
+        'object.removed events/a b.txt DELETED',
+        'upload.recorded events/a b.txt STORED',
+        'upload.recorded events/setup.exe REJECTED',
+      ].sort(),
+    );
+    expect(new Set(events.map((event) => event.id)).size).toBe(events.length);
+  });
+
+  it('delivers only what a filter policy asks for', async () => {
+    await waitFor(
+      'the rejection to reach the filtered subscriber',
+      async () => (await drain(rejectedOnly)).length >= 1,
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    expect((await drain(rejectedOnly)).map((event) => event.status)).toEqual(['REJECTED']);
+  });
+
+  it('resumes where a stopped event source left off: no gap, a repeat has the same id', async () => {
+    await put('events/before-stop.txt', 'b');
+    await drained(stack);
+    await waitFor(
+      'the event before the stop',
+      async () => (await eventsAbout(everything, 'events/before-stop.txt')).length >= 1,
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    await stack.uploadEvents?.poller.stop();
+    await put('events/while-stopped.txt', 'w');
+    await drained(stack);
+    await stack.uploadEvents?.restart();
+    await waitFor(
+      'the event written while stopped',
+      async () => (await eventsAbout(everything, 'events/while-stopped.txt')).length >= 1,
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    const byKey = await eventsAbout(everything, 'events/while-stopped.txt');
+    expect(new Set(byKey.map((event) => event.id)).size).toBe(1);
+    const before = await eventsAbout(everything, 'events/before-stop.txt');
+    expect(new Set(before.map((event) => event.id)).size).toBe(1);
+  });
+});
