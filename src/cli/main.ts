@@ -3,6 +3,7 @@ import { printable } from '../tools/format.js';
 import { ToolError, UsageError } from '../tools/tool-error.js';
 import { backfillCommand } from './backfill.js';
 import { consoleCommand } from './console.js';
+import { eventsCommand } from './events.js';
 import { redriveCommand } from './redrive.js';
 import { reprocessCommand } from './reprocess.js';
 import { uploadsCommand } from './uploads.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
     backfillCommand(),
     reprocessCommand(),
     consoleCommand(),
+    eventsCommand(),
   ]) {
     program.addCommand(command);
   }

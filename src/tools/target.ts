@@ -30,6 +30,10 @@ export interface ToolTarget {
   readonly gsiShardCount: number;
   /** The deployed worker function, whose environment holds the worker's settings. */
   readonly workerFunction?: string;
+  /** The upload events topic's ARN, where the stack publishes them (docs/events.md). */
+  readonly uploadEventsTopic?: string;
+  /** The local stack's SNS endpoint (the embedded one); absent on AWS. */
+  readonly snsEndpoint?: string;
   /** The local worker's environment (a local stack has no function to ask). */
   readonly workerEnv?: Readonly<Record<string, string>>;
   /** The optional S3 Batch Operations backfill: its function, the role jobs assume, the inventory bucket. */
@@ -90,6 +94,8 @@ export function targetFromStackFile(description: StackDescription, label: string
     idempotencyTable: description.tables.idempotency,
     gsiShardCount: description.settings?.gsiShardCount ?? DEFAULT_GSI_SHARD_COUNT,
     ...(description.settings?.workerEnv && { workerEnv: description.settings.workerEnv }),
+    ...(description.topics?.uploadEvents && { uploadEventsTopic: description.topics.uploadEvents }),
+    snsEndpoint: description.endpoints.sqs,
   };
 }
 
@@ -132,6 +138,7 @@ export function targetFromOutputs(
   const inventoryBucket = values.get(OUTPUT.inventoryBucket);
   const ingestQueueArn = values.get(OUTPUT.ingestQueueArn);
   const dlqArn = values.get(OUTPUT.dlqArn);
+  const uploadEventsTopic = values.get(OUTPUT.uploadEventsTopic);
   return {
     kind: 'aws',
     label: stackName,
@@ -139,6 +146,7 @@ export function targetFromOutputs(
     ingestBucket: get(OUTPUT.ingestBucket),
     watchedBuckets: watched.length > 0 ? watched : [get(OUTPUT.ingestBucket)],
     ...(copyDestinationBucket && { copyDestinationBucket }),
+    ...(uploadEventsTopic && { uploadEventsTopic }),
     ingestQueueUrl: get(OUTPUT.ingestQueueUrl),
     ...(ingestQueueArn && { ingestQueueArn }),
     dlqUrl: get(OUTPUT.dlqUrl),

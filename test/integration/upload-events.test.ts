@@ -1,10 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
+  ListQueuesCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { Ajv } from 'ajv';
@@ -12,7 +16,7 @@ import formatsPlugin from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UploadEvent } from '../../src/core/upload-events.js';
 import { javaAvailable } from '../../src/local/dynamodb-server.js';
-import { type LocalStack, localCredentials } from '../../src/local/stack.js';
+import { type LocalStack, localCredentials, writeStackFile } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
 import { drained, startTestStack } from '../support/pipeline.js';
 
@@ -161,4 +165,50 @@ describe.runIf(javaAvailable())('upload events on the local stack (DynamoDB Loca
     const before = await eventsAbout(everything, 'events/before-stop.txt');
     expect(new Set(before.map((event) => event.id)).size).toBe(1);
   });
+
+  it('s3-ingest events tail prints the events its filter asks for, and removes its queue on Ctrl-C', async () => {
+    const stackFile = join(mkdtempSync(join(tmpdir(), 's3-ingest-tail-')), 'stack.json');
+    await writeStackFile(stackFile, stack.description);
+    const tail = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, '../../bin/s3-ingest.js'),
+        'events',
+        'tail',
+        '--stack-file',
+        stackFile,
+        '--filter',
+        'status=REJECTED',
+        '--json',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    tail.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    tail.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => tail.once('exit', (code) => resolve(code)));
+    await waitFor('the tail to subscribe', () => stderr.includes('listening to'), { timeoutMs: 30_000 });
+    await put('events/tail ok.txt', 'fine');
+    await put('events/tail\u001b[31mred.exe', 'MZ');
+    await drained(stack);
+    await waitFor('the rejection on stdout', () => stdout.includes('REJECTED'), { timeoutMs: 20_000 });
+    tail.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as UploadEvent);
+    expect(lines.map((event) => [event.key, event.status])).toEqual([
+      ['events/tail\u001b[31mred.exe', 'REJECTED'],
+    ]);
+    const { QueueUrls = [] } = await stack.clients.sqs.send(
+      new ListQueuesCommand({ QueueNamePrefix: 's3-ingest-tail-' }),
+    );
+    expect(QueueUrls).toEqual([]);
+  }, 90_000);
 });
