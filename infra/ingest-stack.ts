@@ -75,6 +75,8 @@ function pickConstructProps(props: IngestStackProps): S3IngestProps {
     ...(props.maxObjectBytes !== undefined && { maxObjectBytes: props.maxObjectBytes }),
     ...(props.allowedContentTypes !== undefined && { allowedContentTypes: props.allowedContentTypes }),
     ...(props.blockedExtensions !== undefined && { blockedExtensions: props.blockedExtensions }),
+    ...(props.contentChecks !== undefined && { contentChecks: props.contentChecks }),
+    ...(props.rejectMismatchedTypes !== undefined && { rejectMismatchedTypes: props.rejectMismatchedTypes }),
     ...(props.alarmThresholds !== undefined && { alarmThresholds: props.alarmThresholds }),
     ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
     ...(props.notifyEmail !== undefined && { notifyEmail: props.notifyEmail }),

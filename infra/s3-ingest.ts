@@ -75,8 +75,15 @@ export interface S3IngestProps {
   readonly maxObjectBytes?: number;
   /** Content types accepted; others are rejected. @default every type */
   readonly allowedContentTypes?: readonly string[];
-  /** File extensions rejected (without the dot). @default none */
+  /** File extensions rejected (without the dot), by the key's name and by the type the content shows. @default none */
   readonly blockedExtensions?: readonly string[];
+  /**
+   * Read each new object's first 4,100 bytes (one ranged GET of exactly that content) and judge its
+   * type by them: `detectedType` on the row. @default true
+   */
+  readonly contentChecks?: boolean;
+  /** Reject content that contradicts its declared Content-Type. @default false */
+  readonly rejectMismatchedTypes?: boolean;
   /** @default the thresholds of docs/operating.md */
   readonly alarmThresholds?: AlarmThresholds;
   /**
@@ -219,6 +226,10 @@ export class S3Ingest extends Construct {
         ...(props.maxObjectBytes !== undefined && { maxObjectBytes: props.maxObjectBytes }),
         ...(props.allowedContentTypes && { allowedContentTypes: props.allowedContentTypes }),
         ...(props.blockedExtensions && { blockedExtensions: props.blockedExtensions }),
+        ...(props.contentChecks !== undefined && { contentChecks: props.contentChecks }),
+        ...(props.rejectMismatchedTypes !== undefined && {
+          rejectMismatchedTypes: props.rejectMismatchedTypes,
+        }),
         watchedBuckets: this.watchedBuckets.map((bucket) => bucket.bucketName),
       },
     });

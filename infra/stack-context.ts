@@ -21,6 +21,8 @@ export const CONTEXT_KEYS = [
   'maxObjectBytes',
   'allowedContentTypes',
   'blockedExtensions',
+  'contentChecks',
+  'rejectMismatchedTypes',
   'oldestMessageAgeSeconds',
   'recordsFailedThreshold',
   'ingestLatencyP99Ms',
@@ -95,6 +97,13 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): {
     const cleaned = items?.map((item) => item.trim()).filter((item) => item !== '');
     return cleaned && cleaned.length > 0 ? cleaned : undefined;
   };
+  const flag = (key: ContextKey): boolean | undefined => {
+    const value = text(key)?.toLowerCase();
+    if (value === undefined) return undefined;
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    throw new Error(`context ${key} must be true or false, got "${value}"`);
+  };
   const seconds = (key: ContextKey) => {
     const value = number(key);
     return value === undefined ? undefined : Duration.seconds(value);
@@ -135,6 +144,8 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): {
       maxObjectBytes: number('maxObjectBytes'),
       allowedContentTypes: list('allowedContentTypes'),
       blockedExtensions: list('blockedExtensions'),
+      contentChecks: flag('contentChecks'),
+      rejectMismatchedTypes: flag('rejectMismatchedTypes'),
       alarmThresholds: Object.keys(thresholds).length > 0 ? thresholds : undefined,
     }),
   };

@@ -23,6 +23,11 @@ export interface WorkerConfig {
    * Env: `WATCHED_BUCKETS` (comma-separated). @default every bucket (the deployed stack always sets it)
    */
   readonly watchedBuckets?: readonly string[];
+  /**
+   * Read each new object's first bytes and judge its type by them (`detectedType`).
+   * Env: `CONTENT_CHECKS` (`true` | `false`). @default true
+   */
+  readonly contentChecks: boolean;
 }
 
 /** The environment variable names the worker reads; the CDK stack sets the same names. */
@@ -37,6 +42,8 @@ export const CONFIG_ENV = {
   allowedContentTypes: 'ALLOWED_CONTENT_TYPES',
   blockedExtensions: 'BLOCKED_EXTENSIONS',
   watchedBuckets: 'WATCHED_BUCKETS',
+  contentChecks: 'CONTENT_CHECKS',
+  rejectMismatchedTypes: 'REJECT_MISMATCHED_TYPES',
 } as const;
 
 /** Shards per bucket-day of the `byBucketDay` index when `GSI_SHARD_COUNT` is not set. */
@@ -53,6 +60,13 @@ function requiredString(env: Env, name: string): string {
 function optionalString(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
+}
+
+function optionalBoolean(env: Env, name: string): boolean | undefined {
+  const raw = optionalString(env, name)?.toLowerCase();
+  if (raw === undefined) return undefined;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
 }
 
 function optionalInteger(env: Env, name: string, min: number, max: number): number | undefined {
@@ -165,6 +179,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
       extensionEntryProblem,
     ).toLowerCase(),
   );
+  const rejectMismatchedTypes = optionalBoolean(env, CONFIG_ENV.rejectMismatchedTypes);
   const watchedBuckets = list(env, CONFIG_ENV.watchedBuckets)?.map((name) =>
     checked(CONFIG_ENV.watchedBuckets, name, bucketNameProblem),
   );
@@ -176,7 +191,9 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     ...(retentionDays !== undefined && { retentionDays }),
     gsiShardCount: optionalInteger(env, CONFIG_ENV.gsiShardCount, 1, 1000) ?? DEFAULT_GSI_SHARD_COUNT,
     idempotencyTtlSeconds: optionalInteger(env, CONFIG_ENV.idempotencyTtlSeconds, 60, 31_536_000) ?? 86_400,
+    contentChecks: optionalBoolean(env, CONFIG_ENV.contentChecks) ?? true,
     validation: Object.freeze({
+      ...(rejectMismatchedTypes !== undefined && { rejectMismatchedTypes }),
       ...(maxObjectBytes !== undefined && { maxObjectBytes }),
       ...(allowedContentTypes !== undefined && { allowedContentTypes }),
       ...(blockedExtensions !== undefined && { blockedExtensions }),

@@ -25,6 +25,10 @@ export interface WorkerSettings {
   readonly maxObjectBytes?: number;
   readonly allowedContentTypes?: readonly string[];
   readonly blockedExtensions?: readonly string[];
+  /** Read each new object's first bytes to judge its type. @default true */
+  readonly contentChecks?: boolean;
+  /** Reject content that contradicts its declared type. @default false */
+  readonly rejectMismatchedTypes?: boolean;
   /** Bucket names (or tokens) whose events the worker records; events of others are ignored. */
   readonly watchedBuckets?: readonly string[];
 }
@@ -56,7 +60,9 @@ function environmentOf(settings: WorkerSettings, logLevel: string): Record<strin
     // Source maps make stack traces readable; the cost is paid only when an error is formatted.
     NODE_OPTIONS: '--enable-source-maps',
   };
-  const optional: [string, string | number | readonly string[] | undefined][] = [
+  const optional: [string, string | number | boolean | readonly string[] | undefined][] = [
+    [CONFIG_ENV.contentChecks, settings.contentChecks],
+    [CONFIG_ENV.rejectMismatchedTypes, settings.rejectMismatchedTypes],
     [CONFIG_ENV.copyDestinationBucket, settings.copyDestinationBucket],
     [CONFIG_ENV.retentionDays, settings.retentionDays],
     [CONFIG_ENV.gsiShardCount, settings.gsiShardCount],
@@ -88,6 +94,8 @@ const SETTING_OF_VARIABLE: Readonly<Record<string, string>> = {
   [CONFIG_ENV.maxObjectBytes]: 'maxObjectBytes',
   [CONFIG_ENV.allowedContentTypes]: 'allowedContentTypes',
   [CONFIG_ENV.blockedExtensions]: 'blockedExtensions',
+  [CONFIG_ENV.contentChecks]: 'contentChecks',
+  [CONFIG_ENV.rejectMismatchedTypes]: 'rejectMismatchedTypes',
 };
 
 /**

@@ -3,6 +3,7 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
@@ -58,9 +59,19 @@ export interface CopyRequest {
 export type CopyResult = 'copied' | 'source-changed' | 'archived' | 'out-of-time';
 
 /** Reads and copies objects: the worker's only access to S3. */
+/** The first bytes of one content, or why they could not be read. */
+export type ReadStart =
+  | { readonly bytes: Uint8Array }
+  | { readonly unavailable: 'changed' | 'gone' | 'archived' };
+
 export interface ObjectStore {
   /** @returns the object's metadata, or `undefined` when the object (version) no longer exists */
   head(ref: ObjectRef): Promise<ObjectHead | undefined>;
+  /**
+   * Reads the first `length` bytes of exactly one content: the version asked for, or the current
+   * content only while it still has `ifMatchETag` (a newer upload is never read in its place).
+   */
+  readStart(ref: ObjectRef & { readonly ifMatchETag?: string }, length: number): Promise<ReadStart>;
   /** Copies the current content if it still has the expected eTag. Other failures throw. */
   copy(request: CopyRequest): Promise<CopyResult>;
 }
@@ -148,6 +159,32 @@ export class S3ObjectStore implements ObjectStore {
       // 404: no such key or version; 405: the version is a delete marker.
       const status = httpStatusOf(error);
       if (status === 404 || status === 405) return undefined;
+      throw error;
+    }
+  }
+
+  async readStart(ref: ObjectRef & { readonly ifMatchETag?: string }, length: number): Promise<ReadStart> {
+    try {
+      const answer = await this.s3.send(
+        new GetObjectCommand({
+          Bucket: ref.bucket,
+          Key: ref.key,
+          Range: `bytes=0-${length - 1}`,
+          ...(ref.versionId !== undefined
+            ? { VersionId: ref.versionId }
+            : ref.ifMatchETag !== undefined && { IfMatch: `"${ref.ifMatchETag}"` }),
+        }),
+      );
+      const bytes = answer.Body ? await answer.Body.transformToByteArray() : new Uint8Array();
+      return { bytes: bytes.subarray(0, length) };
+    } catch (error) {
+      const status = httpStatusOf(error);
+      const code = errorCodeOf(error);
+      // An empty object has no byte 0: nothing to detect.
+      if (status === 416 || code === 'InvalidRange') return { bytes: new Uint8Array() };
+      if (status === 412 || code === 'PreconditionFailed') return { unavailable: 'changed' };
+      if (status === 404 || status === 405) return { unavailable: 'gone' };
+      if (code !== undefined && ARCHIVED_CODES.has(code)) return { unavailable: 'archived' };
       throw error;
     }
   }

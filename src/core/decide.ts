@@ -6,6 +6,8 @@ export interface ObjectFacts {
   readonly eTag?: string;
   readonly size?: number;
   readonly contentType?: string;
+  /** What the content's first bytes show, when content checks read them and they show a type. */
+  readonly detectedType?: { readonly mime: string; readonly ext: string };
 }
 
 /** What to do with a newly created object, before any copy is attempted. */
@@ -54,6 +56,7 @@ export function judgeObject(
     key: event.key,
     ...((event.size ?? facts.size) !== undefined && { size: event.size ?? facts.size }),
     ...(facts.contentType !== undefined && { contentType: facts.contentType }),
+    ...(facts.detectedType !== undefined && { detectedType: facts.detectedType }),
   });
   return verdict.accepted ? { status: 'ACCEPTED' } : { status: 'REJECTED', reason: verdict.reason };
 }

@@ -48,6 +48,8 @@ export interface IngestDecision {
   readonly status: UploadStatus;
   readonly reason?: string;
   readonly contentType?: string;
+  /** The MIME type the content's first bytes show (content checks), beside the declared `contentType`. */
+  readonly detectedType?: string;
   readonly metadata?: Readonly<Record<string, string>>;
   /** `s3://bucket/key` of the copy, when one was made. */
   readonly copiedTo?: string;
@@ -70,6 +72,7 @@ export interface UploadRow {
   readonly versionId?: string;
   readonly size?: number;
   readonly contentType?: string;
+  readonly detectedType?: string;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly eventName: string;
   readonly eventTime: string;
@@ -113,6 +116,7 @@ export function buildUploadRow(
     ...(event.versionId !== undefined && { versionId: event.versionId }),
     ...(event.size !== undefined && { size: event.size }),
     ...(decision.contentType !== undefined && { contentType: decision.contentType }),
+    ...(decision.detectedType !== undefined && { detectedType: decision.detectedType }),
     ...(hasMetadata && { metadata: decision.metadata }),
     eventName: event.eventName,
     eventTime: event.eventTime,

@@ -23,6 +23,8 @@ export interface UploadEvent {
   readonly eTag?: string;
   readonly size?: number;
   readonly contentType?: string;
+  /** The type the content's first bytes show (content checks). */
+  readonly detectedType?: string;
   /** `STORED`, `REJECTED`, `GONE` for uploads; `DELETED` or `PRESENT` (another version current) for removals. */
   readonly status: string;
   readonly reason?: string;
@@ -66,6 +68,7 @@ function objectFields(image: Readonly<Record<string, unknown>>) {
     eTag: text(image, 'eTag'),
     size: number(image, 'size'),
     contentType: text(image, 'contentType'),
+    detectedType: text(image, 'detectedType'),
     reason: text(image, 'reason'),
     copiedTo: text(image, 'copiedTo'),
     uploader: text(image, 'uploader'),

@@ -6,14 +6,26 @@ export interface ValidationRules {
   readonly allowedContentTypes?: readonly string[];
   /** Rejected file extensions, lower-case without the dot (`exe`, `tar.gz`). */
   readonly blockedExtensions?: readonly string[];
+  /** Reject an object whose content contradicts its declared content type. @default false */
+  readonly rejectMismatchedTypes?: boolean;
 }
 
 /** What validation looks at. */
 export interface ValidationSubject {
   readonly key: string;
   readonly size?: number;
+  /** The declared type (the uploader's Content-Type). */
   readonly contentType?: string;
+  /** The type the content's bytes show, when they show one. */
+  readonly detectedType?: { readonly mime: string; readonly ext: string };
 }
+
+/** Declared types that say nothing about the content: never contradicted by it. */
+const UNSPECIFIC_TYPES = new Set([
+  'application/octet-stream',
+  'binary/octet-stream',
+  'application/x-www-form-urlencoded',
+]);
 
 /** The verdict: accepted, or rejected with a reason fit for the upload log. */
 export type ValidationVerdict =
@@ -41,13 +53,39 @@ export function validateObject(rules: ValidationRules, subject: ValidationSubjec
   }
   const blocked = blockedExtensionOf(subject.key, rules.blockedExtensions ?? []);
   if (blocked !== undefined) return { accepted: false, reason: `extension .${blocked} is blocked` };
+  const detected = subject.detectedType;
+  const declared = mediaType(subject.contentType);
+  if (
+    detected &&
+    (rules.blockedExtensions ?? []).some((extension) => extension.toLowerCase() === detected.ext)
+  ) {
+    return {
+      accepted: false,
+      reason: `content is ${detected.mime} (.${detected.ext} is blocked), declared ${declared ?? 'no type'}`,
+    };
+  }
   const allowed = rules.allowedContentTypes ?? [];
   if (allowed.length > 0) {
-    const contentType = mediaType(subject.contentType);
-    if (contentType === undefined) return { accepted: false, reason: 'content type is missing' };
-    if (!allowed.some((pattern) => contentTypeMatches(pattern, contentType))) {
-      return { accepted: false, reason: `content type ${contentType} is not allowed` };
+    // What the bytes are when they say; what was declared otherwise (plain text has no signature).
+    const judged = detected?.mime ?? declared;
+    if (judged === undefined) return { accepted: false, reason: 'content type is missing' };
+    if (!allowed.some((pattern) => contentTypeMatches(pattern, judged))) {
+      return {
+        accepted: false,
+        reason: detected
+          ? `content is ${judged}, not an allowed type (declared ${declared ?? 'no type'})`
+          : `content type ${judged} is not allowed`,
+      };
     }
+  }
+  if (
+    rules.rejectMismatchedTypes &&
+    detected &&
+    declared !== undefined &&
+    !UNSPECIFIC_TYPES.has(declared) &&
+    declared !== detected.mime
+  ) {
+    return { accepted: false, reason: `declared ${declared}, but the content is ${detected.mime}` };
   }
   return ACCEPTED;
 }

@@ -121,13 +121,18 @@ async function reprocessObject(
   };
   // A dry run heads and validates for real but copies nothing.
   const objects: ObjectStore = deps.dryRun
-    ? { head: (ref) => deps.objects.head(ref), copy: async () => 'copied' }
+    ? {
+        head: (ref) => deps.objects.head(ref),
+        readStart: (ref, length) => deps.objects.readStart(ref, length),
+        copy: async () => 'copied',
+      }
     : deps.objects;
   await ingestObject(
     event,
     { objects, log: capture, now },
     {
       validation: deps.config.validation,
+      contentChecks: deps.config.contentChecks,
       ...(deps.config.copyDestinationBucket && { copyDestinationBucket: deps.config.copyDestinationBucket }),
       rowOptions: {
         gsiShardCount: deps.config.gsiShardCount,

@@ -57,6 +57,7 @@ export function createWorkerHandler(deps: WorkerDependencies): WorkerHandler {
   const ports = { objects: deps.objects, log: deps.log, now };
   const settings = {
     validation: config.validation,
+    contentChecks: config.contentChecks,
     ...(config.copyDestinationBucket !== undefined && {
       copyDestinationBucket: config.copyDestinationBucket,
     }),

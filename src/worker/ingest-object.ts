@@ -1,5 +1,6 @@
 import type { CopyResult, ObjectStore } from '../adapters/object-store.js';
 import type { UploadLog } from '../adapters/upload-log.js';
+import { CONTENT_SAMPLE_BYTES, type DetectedType, detectContentType } from '../core/content-detection.js';
 import { copyDestinationKey } from '../core/copy-plan.js';
 import { describesEventContent, judgeObject } from '../core/decide.js';
 import { buildUploadRow, type IngestDecision, type UploadRowOptions } from '../core/log-items.js';
@@ -9,6 +10,8 @@ import type { ValidationRules } from '../core/validation.js';
 /** Settings of the idempotent step, from the worker's config. */
 export interface IngestSettings {
   readonly validation: ValidationRules;
+  /** Read the first bytes of each new content and judge its type by them. @default false */
+  readonly contentChecks?: boolean;
   readonly copyDestinationBucket?: string;
   readonly rowOptions: UploadRowOptions;
 }
@@ -80,6 +83,29 @@ export async function copyCurrentContent(
 }
 
 /**
+ * The content's type as its first bytes show it: one ranged read of exactly the event's content
+ * (its version, or the current content while it has the event's eTag). `changed` when that content
+ * is no longer there; nothing detected for an archived object (it cannot be read without a
+ * restore: it is judged on its declared type) or content without a signature.
+ */
+async function readContent(
+  event: CreatedObjectEvent,
+  ports: IngestPorts,
+): Promise<{ detected?: DetectedType; changed?: true }> {
+  const read = await ports.objects.readStart(
+    {
+      bucket: event.bucket,
+      key: event.key,
+      ...(event.versionId !== undefined ? { versionId: event.versionId } : { ifMatchETag: event.eTag }),
+    },
+    CONTENT_SAMPLE_BYTES,
+  );
+  if ('unavailable' in read) return read.unavailable === 'archived' ? {} : { changed: true };
+  const detected = await detectContentType(read.bytes);
+  return detected ? { detected } : {};
+}
+
+/**
  * The idempotent step for one ObjectCreated event: enrich from HeadObject, validate, copy when
  * configured, then write the upload row with a conditional put. Errors from S3 or DynamoDB are
  * not caught here: they fail the record so that SQS delivers it again.
@@ -95,7 +121,19 @@ export async function ingestObject(
     key: event.key,
     ...(event.versionId && { versionId: event.versionId }),
   });
-  const verdict = judgeObject(event, head, settings.validation);
+  const content =
+    settings.contentChecks && describesEventContent(event, head) ? await readContent(event, ports) : {};
+  const verdict =
+    content.changed === true
+      ? ({
+          status: 'GONE',
+          reason: 'object changed or was deleted before its content could be read',
+        } as const)
+      : judgeObject(
+          event,
+          head && { ...head, ...(content.detected && { detectedType: content.detected }) },
+          settings.validation,
+        );
   let decision: IngestDecision =
     verdict.status === 'ACCEPTED' ? { status: 'STORED' } : { status: verdict.status, reason: verdict.reason };
   let copySkipped: CopySkipped | undefined;
@@ -124,6 +162,7 @@ export async function ingestObject(
     {
       ...decision,
       ...(own?.contentType !== undefined && { contentType: own.contentType }),
+      ...(content.detected && { detectedType: content.detected.mime }),
       ...(own && { metadata: own.metadata }),
     },
     ports.now(),

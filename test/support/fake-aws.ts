@@ -10,6 +10,7 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
@@ -56,6 +57,10 @@ export function installFakeAws() {
     s3.on(HeadObjectCommand).callsFake(async (input) => {
       checkFaults(HeadObjectCommand, input);
       return memory.s3.headObject(input);
+    });
+    s3.on(GetObjectCommand).callsFake(async (input) => {
+      checkFaults(GetObjectCommand, input);
+      return memory.s3.getObject(input);
     });
     s3.on(CopyObjectCommand).callsFake(async (input) => {
       checkFaults(CopyObjectCommand, input);

@@ -158,6 +158,26 @@ export class InMemoryAws {
           }
         );
       },
+      readStart: async (ref, length) => {
+        try {
+          const answer = this.s3.getObject({
+            Bucket: ref.bucket,
+            Key: ref.key,
+            ...(ref.versionId !== undefined
+              ? { VersionId: ref.versionId }
+              : ref.ifMatchETag !== undefined && { IfMatch: `"${ref.ifMatchETag}"` }),
+            Range: `bytes=0-${length - 1}`,
+          });
+          return { bytes: await answer.Body.transformToByteArray() };
+        } catch (error) {
+          const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+          if (status === 416) return { bytes: new Uint8Array() };
+          if (status === 412) return { unavailable: 'changed' };
+          if (status === 404 || status === 405) return { unavailable: 'gone' };
+          if (status === 403) return { unavailable: 'archived' };
+          throw error;
+        }
+      },
       copy: async (request) => {
         try {
           this.s3.copyObject({
@@ -232,6 +252,8 @@ export class InMemoryAws {
     switch (commandName) {
       case 'HeadObjectCommand':
         return this.s3.headObject(input);
+      case 'GetObjectCommand':
+        return this.s3.getObject(input);
       case 'CopyObjectCommand':
         return this.s3.copyObject(input);
       case 'PutItemCommand': {

@@ -12,6 +12,8 @@ export interface FakeObject {
   metadata?: Record<string, string>;
   /** `GLACIER`, `DEEP_ARCHIVE`: a copy answers InvalidObjectState. @default STANDARD */
   storageClass?: string;
+  /** The content's first bytes, for ranged reads. @default none: a read returns no bytes */
+  body?: Uint8Array;
 }
 
 /** One entry of a key's version stack: content, or a delete marker. */
@@ -167,6 +169,28 @@ export class InMemoryS3 {
       StorageClass: object.storageClass,
       ...(this.versioning.has(bucket) && { VersionId: entry.versionId }),
     };
+  }
+
+  /**
+   * GetObject as S3 answers it, with `Range: bytes=A-B`, a version and If-Match; an archived object
+   * answers InvalidObjectState (403), a range on an empty body 416.
+   */
+  getObject(input: { Bucket?: string; Key?: string; VersionId?: string; IfMatch?: string; Range?: string }) {
+    const head = this.headObject(input);
+    const stack = this.#stack(String(input.Bucket), String(input.Key));
+    const entry =
+      input.VersionId === undefined ? stack.at(-1) : stack.find((v) => v.versionId === input.VersionId);
+    const object = entry?.object as FakeObject;
+    if (object.storageClass === 'GLACIER' || object.storageClass === 'DEEP_ARCHIVE')
+      throw s3Error('InvalidObjectState', 403);
+    const body = object.body ?? new Uint8Array();
+    const [, first = '0', last] = /^bytes=(\d+)-(\d*)$/.exec(String(input.Range ?? 'bytes=0-')) ?? [];
+    if (input.Range !== undefined && body.length === 0) throw s3Error('InvalidRange', 416);
+    const slice = body.subarray(
+      Number(first),
+      last === undefined || last === '' ? undefined : Number(last) + 1,
+    );
+    return { ...head, ContentLength: slice.length, Body: { transformToByteArray: async () => slice } };
   }
 
   copyObject(input: { Bucket?: string; Key?: string; CopySource?: string; CopySourceIfMatch?: string }) {

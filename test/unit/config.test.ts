@@ -12,9 +12,19 @@ describe('loadConfig', () => {
       idempotencyTable: 'idem',
       gsiShardCount: 8,
       idempotencyTtlSeconds: 86_400,
+      contentChecks: true,
       validation: {},
     });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads content checks and the mismatch rule, and refuses what is not a boolean', () => {
+    const config = loadConfig({ ...required, CONTENT_CHECKS: 'FALSE', REJECT_MISMATCHED_TYPES: 'true' });
+    expect(config.contentChecks).toBe(false);
+    expect(config.validation.rejectMismatchedTypes).toBe(true);
+    expect(() => loadConfig({ ...required, CONTENT_CHECKS: 'yes' })).toThrow(
+      'CONTENT_CHECKS must be true or false, got "yes"',
+    );
   });
 
   it('reads every optional setting', () => {

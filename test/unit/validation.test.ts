@@ -39,3 +39,63 @@ describe('validateObject', () => {
     });
   });
 });
+
+describe('validateObject on what the content is', () => {
+  const exe = { mime: 'application/x-msdownload', ext: 'exe' };
+  const pdf = { mime: 'application/pdf', ext: 'pdf' };
+
+  it('blocks a blocked type whatever its name and declared type', () => {
+    expect(
+      validateObject(
+        { blockedExtensions: ['exe'] },
+        { key: 'invoices/invoice.pdf', contentType: 'application/pdf', detectedType: exe },
+      ),
+    ).toEqual({
+      accepted: false,
+      reason: 'content is application/x-msdownload (.exe is blocked), declared application/pdf',
+    });
+  });
+
+  it('allows by the detected type where there is one, by the declared one otherwise', () => {
+    const rules = { allowedContentTypes: ['application/pdf', 'text/*'] };
+    expect(
+      validateObject(rules, { key: 'a.pdf', contentType: 'application/pdf', detectedType: exe }),
+    ).toEqual({
+      accepted: false,
+      reason: 'content is application/x-msdownload, not an allowed type (declared application/pdf)',
+    });
+    expect(
+      validateObject(rules, { key: 'a.bin', contentType: 'application/octet-stream', detectedType: pdf }),
+    ).toEqual({
+      accepted: true,
+    });
+    // Plain text has no signature: the declared type decides.
+    expect(validateObject(rules, { key: 'notes.txt', contentType: 'text/plain' })).toEqual({
+      accepted: true,
+    });
+  });
+
+  it('rejects a declared type the content contradicts only when asked, and never an unspecific one', () => {
+    const subject = {
+      key: 'photo.jpg',
+      contentType: 'image/jpeg',
+      detectedType: { mime: 'image/png', ext: 'png' },
+    };
+    expect(validateObject({}, subject)).toEqual({ accepted: true });
+    expect(validateObject({ rejectMismatchedTypes: true }, subject)).toEqual({
+      accepted: false,
+      reason: 'declared image/jpeg, but the content is image/png',
+    });
+    expect(
+      validateObject(
+        { rejectMismatchedTypes: true },
+        { ...subject, contentType: 'application/octet-stream' },
+      ),
+    ).toEqual({ accepted: true });
+    expect(
+      validateObject({ rejectMismatchedTypes: true }, { ...subject, contentType: 'image/png; charset=x' }),
+    ).toEqual({
+      accepted: true,
+    });
+  });
+});
