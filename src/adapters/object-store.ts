@@ -58,12 +58,12 @@ export interface CopyRequest {
  */
 export type CopyResult = 'copied' | 'source-changed' | 'archived' | 'out-of-time';
 
-/** Reads and copies objects: the worker's only access to S3. */
 /** The first bytes of one content, or why they could not be read. */
 export type ReadStart =
   | { readonly bytes: Uint8Array }
   | { readonly unavailable: 'changed' | 'gone' | 'archived' };
 
+/** Reads and copies objects: the worker's only access to S3. */
 export interface ObjectStore {
   /** @returns the object's metadata, or `undefined` when the object (version) no longer exists */
   head(ref: ObjectRef): Promise<ObjectHead | undefined>;

@@ -2,6 +2,7 @@ import type { CopyResult, ObjectStore } from '../adapters/object-store.js';
 import type { UploadLog } from '../adapters/upload-log.js';
 import { objectPk } from '../core/log-items.js';
 import { type ValidationRules, validateObject } from '../core/validation.js';
+import { readContentType } from './content-read.js';
 import { copyCurrentContent } from './ingest-object.js';
 
 /** The content a copy is brought up to: an object's current content by eTag. */
@@ -37,16 +38,24 @@ export function createCopySync(
   log: UploadLog,
   destinationBucket: string,
   rules: ValidationRules,
+  contentChecks = false,
 ): CopySync {
   return async (target, sequencerKey, knownAccepted, deadline) => {
     let size = target.size;
     if (!knownAccepted) {
       const head = await objects.head({ bucket: target.bucket, key: target.key });
       if (!head || head.eTag !== target.eTag) return 'source-changed';
+      // The content is judged as the idempotent step judges it: an executable labelled as a PDF
+      // that a removal made current again is not copied on its label.
+      const content = contentChecks
+        ? await readContentType(objects, { bucket: target.bucket, key: target.key }, target.eTag)
+        : {};
+      if (content.changed) return 'source-changed';
       const verdict = validateObject(rules, {
         key: target.key,
         ...(head.size !== undefined && { size: head.size }),
         ...(head.contentType !== undefined && { contentType: head.contentType }),
+        ...(content.detected && { detectedType: content.detected }),
       });
       if (!verdict.accepted) return 'rejected';
       size = head.size;

@@ -79,7 +79,13 @@ export function createWorkerHandler(deps: WorkerDependencies): WorkerHandler {
     objects: deps.objects,
     log: deps.log,
     ...(config.copyDestinationBucket !== undefined && {
-      copySync: createCopySync(deps.objects, deps.log, config.copyDestinationBucket, config.validation),
+      copySync: createCopySync(
+        deps.objects,
+        deps.log,
+        config.copyDestinationBucket,
+        config.validation,
+        config.contentChecks,
+      ),
     }),
     metrics,
     logger,

@@ -1,11 +1,11 @@
 import type { CopyResult, ObjectStore } from '../adapters/object-store.js';
 import type { UploadLog } from '../adapters/upload-log.js';
-import { CONTENT_SAMPLE_BYTES, type DetectedType, detectContentType } from '../core/content-detection.js';
 import { copyDestinationKey } from '../core/copy-plan.js';
 import { describesEventContent, judgeObject } from '../core/decide.js';
 import { buildUploadRow, type IngestDecision, type UploadRowOptions } from '../core/log-items.js';
 import type { CreatedObjectEvent, UploadStatus } from '../core/types.js';
 import type { ValidationRules } from '../core/validation.js';
+import { type ContentRead, readContentType } from './content-read.js';
 
 /** Settings of the idempotent step, from the worker's config. */
 export interface IngestSettings {
@@ -83,29 +83,6 @@ export async function copyCurrentContent(
 }
 
 /**
- * The content's type as its first bytes show it: one ranged read of exactly the event's content
- * (its version, or the current content while it has the event's eTag). `changed` when that content
- * is no longer there; nothing detected for an archived object (it cannot be read without a
- * restore: it is judged on its declared type) or content without a signature.
- */
-async function readContent(
-  event: CreatedObjectEvent,
-  ports: IngestPorts,
-): Promise<{ detected?: DetectedType; changed?: true }> {
-  const read = await ports.objects.readStart(
-    {
-      bucket: event.bucket,
-      key: event.key,
-      ...(event.versionId !== undefined ? { versionId: event.versionId } : { ifMatchETag: event.eTag }),
-    },
-    CONTENT_SAMPLE_BYTES,
-  );
-  if ('unavailable' in read) return read.unavailable === 'archived' ? {} : { changed: true };
-  const detected = await detectContentType(read.bytes);
-  return detected ? { detected } : {};
-}
-
-/**
  * The idempotent step for one ObjectCreated event: enrich from HeadObject, validate, copy when
  * configured, then write the upload row with a conditional put. Errors from S3 or DynamoDB are
  * not caught here: they fail the record so that SQS delivers it again.
@@ -121,8 +98,18 @@ export async function ingestObject(
     key: event.key,
     ...(event.versionId && { versionId: event.versionId }),
   });
-  const content =
-    settings.contentChecks && describesEventContent(event, head) ? await readContent(event, ports) : {};
+  const content: ContentRead =
+    settings.contentChecks && describesEventContent(event, head)
+      ? await readContentType(
+          ports.objects,
+          {
+            bucket: event.bucket,
+            key: event.key,
+            ...(event.versionId !== undefined && { versionId: event.versionId }),
+          },
+          event.eTag,
+        )
+      : {};
   const verdict =
     content.changed === true
       ? ({

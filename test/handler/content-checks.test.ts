@@ -151,4 +151,40 @@ describe('content checks', () => {
     expect(rowOf('invoice.pdf')).toMatchObject({ status: 'STORED' });
     expect(reads()).toEqual([]);
   });
+
+  it('never copies an executable labelled as a PDF that a removal makes current again', async () => {
+    s3.setVersioning('uploads', 'Enabled');
+    const v1 = s3.putObject('uploads', 'doc.pdf', {
+      eTag: 'A',
+      size: 14,
+      contentType: 'application/pdf',
+      body: EXE,
+    });
+    await run(created('doc.pdf', 'A', { versionId: v1, sequencer: '01' }));
+    const v2 = s3.putObject('uploads', 'doc.pdf', {
+      eTag: 'B',
+      size: PDF.length,
+      contentType: 'application/pdf',
+      body: PDF,
+    });
+    await run(created('doc.pdf', 'B', { versionId: v2, sequencer: '02' }));
+    expect(fake.copies.get('private/uploads/doc.pdf')?.eTag).toBe('B');
+    // Deleting v2 makes v1 (the executable) current: the copy rule must not follow it on its label.
+    s3.deleteObject('uploads', 'doc.pdf', v2);
+    await run(
+      sqsRecord(
+        s3Notification(
+          s3Record({
+            bucket: 'uploads',
+            key: 'doc.pdf',
+            versionId: v2,
+            sequencer: '03',
+            eventName: 'ObjectRemoved:Delete',
+          }),
+        ),
+      ),
+    );
+    expect(fake.stateOf('uploads', 'doc.pdf')).toMatchObject({ status: 'PRESENT', eTag: 'A' });
+    expect(fake.copies.get('private/uploads/doc.pdf')?.eTag).not.toBe('A');
+  });
 });
