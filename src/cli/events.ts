@@ -2,7 +2,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { Command } from 'commander';
 import type { UploadEvent } from '../core/upload-events.js';
 import { EVENT_FILTER_ATTRIBUTES, parseEventFilters, tailUploadEvents } from '../tools/event-tail.js';
-import { printable } from '../tools/format.js';
+import { printable, terminalSafeJson } from '../tools/format.js';
 import { resolveTarget } from '../tools/target.js';
 import { ToolError } from '../tools/tool-error.js';
 import { collect, type TargetFlags, targetOptionsOf, withTargetOptions } from './support.js';
@@ -70,7 +70,7 @@ export function eventsCommand(): Command {
               `listening to ${printable(target.uploadEventsTopic ?? '')} (Ctrl-C stops)\n`,
             ),
           onEvent: (event) =>
-            process.stdout.write(`${flags.json ? JSON.stringify(event) : eventLine(event)}\n`),
+            process.stdout.write(`${flags.json ? terminalSafeJson(event) : eventLine(event)}\n`),
         });
       } finally {
         process.off('SIGINT', interrupt);

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { terminalSafeJson } from '../tools/format.js';
 import type { TargetOptions } from '../tools/target.js';
 
 /** The target options every command that works on a stack takes. */
@@ -54,5 +55,5 @@ export function collect(value: string, previous: string[] = []): string[] {
 
 /** Writes one JSON document to stdout: the result, so `| jq` and `> file` work. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${terminalSafeJson(value, 2)}\n`);
 }

@@ -36,6 +36,18 @@ export function printable(text: string): string {
   });
 }
 
+/**
+ * JSON text that a terminal shows as it is: `JSON.stringify` escapes C0 controls but leaves C1
+ * controls, DEL, bidi overrides and zero-width characters raw; here every one of them is a
+ * `\uXXXX` escape too, so the document parses to the same value.
+ */
+export function terminalSafeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    UNSAFE_FOR_TERMINAL,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** Rows as an aligned text table, for people: every cell is {@link printable}. */
 export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
   const cells = rows.map((row) => columns.map((column) => printable(cell(column.value(row)))));

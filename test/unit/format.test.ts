@@ -10,6 +10,7 @@ import {
   printable,
   renderCsv,
   renderTable,
+  terminalSafeJson,
 } from '../../src/tools/format.js';
 import { requestsFromFile } from '../../src/tools/reprocess.js';
 import { parseS3Uri, UPLOAD_COLUMNS } from '../../src/tools/upload-queries.js';
@@ -128,5 +129,14 @@ describe('an uploads export read back by reprocess --from-file', () => {
   it('takes an s3:// URI whose key holds a newline', () => {
     expect(parseS3Uri('s3://uploads/a\nb')).toEqual({ bucket: 'uploads', key: 'a\nb' });
     expect(() => parseS3Uri('s3://uploads/')).toThrow(/expected s3:\/\/BUCKET\/KEY/);
+  });
+});
+
+describe('terminalSafeJson', () => {
+  it('escapes what a terminal would act on, and parses back to the same value', () => {
+    const value = { key: 'a\u202egnp.exe\u0085\u200b\u001b[2J\u007f', n: 1 };
+    const text = terminalSafeJson(value);
+    expect(text).toBe('{"key":"a\\u202egnp.exe\\u0085\\u200b\\u001b[2J\\u007f","n":1}');
+    expect(JSON.parse(text)).toEqual(value);
   });
 });
