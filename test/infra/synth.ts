@@ -28,7 +28,10 @@ const CDK_JSON_CONTEXT = (
 
 /** Builds the stack in an app with cdk-nag's packs, as `infra/app.ts` does. */
 export function buildStack(props: IngestStackProps = {}): { app: App; stack: IngestStack } {
-  const app = new App({ context: CDK_JSON_CONTEXT });
+  // The functions' code is not bundled here (each synth would run esbuild once per function): the
+  // template's shape does not depend on it, and the bundle is what test/integration/local-runtime
+  // and test/package compare byte for byte.
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   const stack = new IngestStack(app, 'TestIngest', {
     ...props,
     env: { account: '123456789012', region: 'eu-west-1' },
