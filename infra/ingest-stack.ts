@@ -81,6 +81,7 @@ function pickConstructProps(props: IngestStackProps): S3IngestProps {
     ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
     ...(props.notifyEmail !== undefined && { notifyEmail: props.notifyEmail }),
     ...(props.notifyOn !== undefined && { notifyOn: props.notifyOn }),
+    ...(props.eventBus !== undefined && { eventBus: props.eventBus }),
     ...(props.toolOutputs !== undefined && { toolOutputs: props.toolOutputs }),
   };
 }

@@ -16,6 +16,7 @@ export const OUTPUT = {
   alarmTopic: 'AlarmTopicArn',
   dashboard: 'DashboardName',
   uploadEventsTopic: 'UploadEventsTopicArn',
+  uploadEventsBus: 'UploadEventsBusName',
   gsiShardCount: 'GsiShardCount',
   backfillFunctionArn: 'BackfillFunctionArn',
   batchOperationsRoleArn: 'BatchOperationsRoleArn',

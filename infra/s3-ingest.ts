@@ -97,6 +97,8 @@ export interface S3IngestProps {
   readonly notifyEmail?: string;
   /** Statuses `notifyEmail` hears about (STORED, REJECTED, GONE, DELETED, PRESENT). @default REJECTED and GONE */
   readonly notifyOn?: readonly string[];
+  /** Put the upload events on a custom EventBridge bus too (source `s3-ingest`, detail-type the event's type). @default false */
+  readonly eventBus?: boolean;
   /**
    * Add the S3 Batch Operations backfill function and the role its jobs assume, reading manifests
    * from the bucket of the watched buckets' S3 Inventory reports. @default no backfill function
@@ -257,6 +259,7 @@ export class S3Ingest extends Construct {
       alarmTopic: this.alarms.topic,
       ...(props.notifyEmail && { notifyEmail: props.notifyEmail }),
       ...(props.notifyOn && { notifyOn: props.notifyOn }),
+      ...(props.eventBus !== undefined && { eventBus: props.eventBus }),
     });
     this.dashboard = new IngestDashboard(this, 'Dashboard', {
       queue: this.queues.queue,
@@ -342,6 +345,13 @@ export class S3Ingest extends Construct {
       this.uploadEvents.topic.topicArn,
       'SNS topic of the upload events (schemas/upload-event-v1.schema.json)',
     );
+    if (this.uploadEvents.bus) {
+      output(
+        OUTPUT.uploadEventsBus,
+        this.uploadEvents.bus.eventBusName,
+        'EventBridge bus of the upload events',
+      );
+    }
     if (this.backfill && props.backfill) {
       output(
         OUTPUT.backfillFunctionArn,

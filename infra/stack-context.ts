@@ -11,6 +11,7 @@ export const CONTEXT_KEYS = [
   'alarmEmail',
   'notifyEmail',
   'notifyOn',
+  'eventBus',
   'workerTimeoutSeconds',
   'batchSize',
   'batchingWindowSeconds',
@@ -131,6 +132,7 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): {
       alarmEmail: text('alarmEmail'),
       notifyEmail: text('notifyEmail'),
       notifyOn: list('notifyOn'),
+      eventBus: flag('eventBus'),
       backfillFunction:
         ['true', '1', 'yes'].includes(text('backfillFunction')?.toLowerCase() ?? '') || undefined,
       inventoryBucketName: text('inventoryBucket'),

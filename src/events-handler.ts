@@ -1,3 +1,4 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createEventsPublisher } from './events/publisher.js';
 
@@ -7,4 +8,10 @@ import { createEventsPublisher } from './events/publisher.js';
 const topicArn = process.env.UPLOAD_EVENTS_TOPIC_ARN;
 if (!topicArn) throw new Error('UPLOAD_EVENTS_TOPIC_ARN is not set');
 
-export const handler = createEventsPublisher({ sns: new SNSClient({}), topicArn });
+const busName = process.env.UPLOAD_EVENTS_BUS_NAME;
+
+export const handler = createEventsPublisher({
+  sns: new SNSClient({}),
+  topicArn,
+  ...(busName && { bus: { client: new EventBridgeClient({}), name: busName } }),
+});

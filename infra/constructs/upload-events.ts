@@ -2,6 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
@@ -36,6 +37,8 @@ export interface UploadEventsProps {
   readonly notifyEmail?: string;
   /** Statuses the email subscription receives (its filter policy). @default REJECTED and GONE */
   readonly notifyOn?: readonly string[];
+  /** Put the events on a custom EventBridge bus too (source `s3-ingest`, detail-type the event's type). @default false */
+  readonly eventBus?: boolean;
 }
 
 /** The statuses an email subscription hears about unless told otherwise. */
@@ -52,6 +55,8 @@ export class UploadEvents extends Construct {
   readonly topic: Topic;
   readonly publisher: LambdaFunction;
   readonly deadLetterQueue: Queue;
+  /** The custom bus the events also go to (`eventBus: true`). */
+  readonly bus: EventBus | undefined;
   readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: UploadEventsProps) {
@@ -69,6 +74,9 @@ export class UploadEvents extends Construct {
       retentionPeriod: Duration.days(14),
     });
 
+    this.bus = props.eventBus
+      ? new EventBus(this, 'Bus', { description: 's3-ingest upload events' })
+      : undefined;
     const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
     const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     role.addToPolicy(
@@ -85,7 +93,11 @@ export class UploadEvents extends Construct {
       logGroup,
       loggingFormat: LoggingFormat.JSON,
       tracing: Tracing.ACTIVE,
-      environment: { UPLOAD_EVENTS_TOPIC_ARN: this.topic.topicArn, NODE_OPTIONS: '--enable-source-maps' },
+      environment: {
+        UPLOAD_EVENTS_TOPIC_ARN: this.topic.topicArn,
+        ...(this.bus && { UPLOAD_EVENTS_BUS_NAME: this.bus.eventBusName }),
+        NODE_OPTIONS: '--enable-source-maps',
+      },
     });
     // Exactly the stream calls the event source makes, on this stream; Publish on this topic and its key.
     role.addToPolicy(
@@ -96,6 +108,11 @@ export class UploadEvents extends Construct {
     );
     role.addToPolicy(new PolicyStatement({ actions: ['dynamodb:ListStreams'], resources: ['*'] }));
     role.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
+    if (this.bus) {
+      role.addToPolicy(
+        new PolicyStatement({ actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] }),
+      );
+    }
     role.addToPolicy(
       new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
     );

@@ -1,3 +1,4 @@
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
@@ -28,12 +29,17 @@ export function logChangeOf(record: DynamoDBRecord): LogChange | undefined {
 export interface PublisherDeps {
   readonly sns: SNSClient;
   readonly topicArn: string;
+  /** The custom event bus the events also go to, when the stack has one (`eventBus: true`). */
+  readonly bus?: { readonly client: EventBridgeClient; readonly name: string };
 }
+
+/** The `source` of the upload events on an event bus. */
+export const EVENT_BUS_SOURCE = 's3-ingest';
 
 /**
  * The upload events publisher: reads a batch of the upload log's stream, and publishes one event
  * per announced change to the topic, in stream order, with the message attributes subscribers
- * filter on. When a publish fails, the answer names the first record not fully published, so the
+ * filter on, and to the event bus when there is one. When a publish fails, the answer names the first record not fully published, so the
  * event source retries from it (records before it are done; events after it that went out go out
  * again with the same id).
  */
@@ -48,16 +54,43 @@ export function createEventsPublisher(deps: PublisherDeps) {
     }
     for (let start = 0; start < pending.length; start += PUBLISH_BATCH_SIZE) {
       const chunk = pending.slice(start, start + PUBLISH_BATCH_SIZE);
-      const failedAt = await publishChunk(
-        deps,
-        chunk.map((entry) => entry.event),
-      ).catch(() => 0);
+      const events = chunk.map((entry) => entry.event);
+      const [toTopic, toBus] = await Promise.all([
+        publishChunk(deps, events).catch(() => 0),
+        deps.bus ? putChunk(deps.bus, events).catch(() => 0) : undefined,
+      ]);
+      const failed = [toTopic, toBus].filter((index): index is number => index !== undefined);
+      const failedAt = failed.length > 0 ? Math.min(...failed) : undefined;
       if (failedAt !== undefined) {
         return { batchItemFailures: [{ itemIdentifier: chunk[failedAt]?.sequenceNumber ?? '' }] };
       }
     }
     return { batchItemFailures: [] };
   };
+}
+
+/**
+ * Puts up to 10 events on the bus, `detail-type` named after the event's type.
+ * @returns the index of the first event the bus did not take, or undefined
+ */
+async function putChunk(
+  bus: NonNullable<PublisherDeps['bus']>,
+  events: readonly UploadEvent[],
+): Promise<number | undefined> {
+  const answer = await bus.client.send(
+    new PutEventsCommand({
+      Entries: events.map((event) => ({
+        EventBusName: bus.name,
+        Source: EVENT_BUS_SOURCE,
+        DetailType: event.type,
+        Detail: JSON.stringify(event),
+        Time: new Date(event.time),
+      })),
+    }),
+  );
+  if (!answer.FailedEntryCount) return undefined;
+  const index = (answer.Entries ?? []).findIndex((entry) => entry.ErrorCode !== undefined);
+  return index >= 0 ? index : 0;
 }
 
 /** Publishes up to 10 events. @returns the index of the first event SNS did not take, or undefined */

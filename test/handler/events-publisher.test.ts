@@ -1,3 +1,4 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
@@ -11,7 +12,11 @@ import { createEventsPublisher } from '../../src/events/publisher.js';
 // with which attributes, and where the event source resumes when a publish fails.
 
 const sns = mockClient(SNSClient);
-afterEach(() => sns.reset());
+const events = mockClient(EventBridgeClient);
+afterEach(() => {
+  sns.reset();
+  events.reset();
+});
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:upload-events';
 const publish = createEventsPublisher({ sns: new SNSClient({ region: 'eu-west-1' }), topicArn: TOPIC });
 
@@ -132,5 +137,28 @@ describe('the upload events publisher', () => {
       .rejects(new Error('socket hang up'));
     const answer = await publish(streamEvent(...records));
     expect(answer.batchItemFailures).toEqual([{ itemIdentifier: records[10]?.dynamodb?.SequenceNumber }]);
+  });
+
+  it('puts each event on the bus too, detail-type named after its type, and resumes from a bus failure', async () => {
+    sns.on(PublishBatchCommand).resolves({ Successful: [], Failed: [] });
+    events.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ EventId: 'a' }, { ErrorCode: 'InternalFailure', ErrorMessage: 'x' }, { EventId: 'c' }],
+    });
+    const withBus = createEventsPublisher({
+      sns: new SNSClient({ region: 'eu-west-1' }),
+      topicArn: TOPIC,
+      bus: { client: new EventBridgeClient({ region: 'eu-west-1' }), name: 'uploads-bus' },
+    });
+    const records = [uploadInsert('b1.txt'), uploadInsert('b2.txt'), uploadInsert('b3.txt')];
+    const answer = await withBus(streamEvent(...records));
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: records[1]?.dynamodb?.SequenceNumber }]);
+    const entries = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
+    expect(entries.map((entry) => [entry.EventBusName, entry.Source, entry.DetailType])).toEqual([
+      ['uploads-bus', 's3-ingest', 'upload.recorded'],
+      ['uploads-bus', 's3-ingest', 'upload.recorded'],
+      ['uploads-bus', 's3-ingest', 'upload.recorded'],
+    ]);
+    expect(JSON.parse(entries[0]?.Detail ?? '{}')).toMatchObject({ key: 'b1.txt', schemaVersion: 1 });
   });
 });

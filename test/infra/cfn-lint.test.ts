@@ -29,11 +29,14 @@ const VARIANTS: Readonly<Record<string, IngestStackProps>> = {
     allowedContentTypes: ['image/*', 'application/pdf'],
   },
   'Batch Operations backfill function': { backfillFunction: true, inventoryBucketName: 'team-inventory' },
-  'EventBridge buckets (own and existing) beside a notifications bucket': {
-    ownBucketSource: 'eventbridge',
-    eventBridgeBucketNames: ['team-b-uploads'],
-    existingBucketNames: ['team-a-uploads'],
-  },
+  'EventBridge buckets (own and existing) beside a notifications bucket, upload events on a bus and by email':
+    {
+      eventBus: true,
+      notifyEmail: 'team@example.com',
+      ownBucketSource: 'eventbridge',
+      eventBridgeBucketNames: ['team-b-uploads'],
+      existingBucketNames: ['team-a-uploads'],
+    },
 };
 
 describe.runIf(VERSION)(`cfn-lint (${VERSION})`, () => {

@@ -82,4 +82,26 @@ describe('upload events', () => {
   it('passes cdk-nag with the email subscription', () => {
     expect(() => templateOf({ notifyEmail: 'team@example.com' })).not.toThrow();
   });
+
+  it('puts the events on a custom bus when asked, with PutEvents on that bus only', () => {
+    const withBus = templateOf({ eventBus: true });
+    withBus.resourceCountIs('AWS::Events::EventBus', 1);
+    const putEvents = iamStatements(withBus, 'UploadEventsRole').filter((statement) =>
+      actionsOf(statement).includes('events:PutEvents'),
+    );
+    expect(putEvents).toHaveLength(1);
+    expect(putEvents[0]?.Resource).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^UploadEventsBus/), 'Arn'],
+    });
+    withBus.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          UPLOAD_EVENTS_BUS_NAME: { Ref: Match.stringLikeRegexp('^UploadEventsBus') },
+        }),
+      },
+    });
+    expect(withBus.toJSON().Outputs.UploadEventsBusName).toBeDefined();
+    expect(template.toJSON().Outputs.UploadEventsBusName).toBeUndefined();
+    template.resourceCountIs('AWS::Events::EventBus', 0);
+  });
 });
