@@ -186,12 +186,21 @@ Or with the SDK:
 
 Ingest queue ${queues.ingest}
 DLQ          ${queues.dlq}
+${describeUploadEvents(stack)}
 ${describeRuntime(stack)}
 Endpoints and names: ${STACK_FILE}; worker metrics (EMF): ${EMF_FILE}.
 Everything lives in memory: Ctrl-C stops the stack and its data is gone.
 Tools: s3-ingest uploads | redrive status | redrive peek | reprocess ... (--help for more; 'npm link' puts
 s3-ingest on your PATH, or run 'npm exec --no -- s3-ingest ...' in this checkout)
 `);
+}
+
+/** Where the upload events go, or how to get them (dynalite has no streams). */
+function describeUploadEvents(stack: LocalStack): string {
+  const topic = stack.description.topics?.uploadEvents;
+  return topic
+    ? `Upload events ${topic} (watch them: s3-ingest events tail)`
+    : 'Upload events: off on dynalite (no streams); --dynamodb dynamodb-local publishes them';
 }
 
 /** Where the worker runs and with which of the template's settings. */
