@@ -24,6 +24,7 @@ import {
   UPLOAD_COLUMNS,
   UploadQueries,
 } from '../tools/upload-queries.js';
+import { startEventFeed } from './event-feed.js';
 import { type DashboardOptions, type MetricsSource, readDashboard } from './metrics-source.js';
 
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
@@ -198,6 +199,8 @@ export async function startConsole(options: ConsoleOptions, port: number): Promi
   const { target, clients } = options;
   const token = randomBytes(24).toString('base64url');
   const queries = new UploadQueries(clients.dynamodb, target.uploadLogTable);
+  // The upload events as they come, for the events page (a temporary subscription while it runs).
+  const feed = startEventFeed(target, clients.sqs);
   const app = Fastify({ logger: false });
   let origin = '';
 
@@ -279,6 +282,8 @@ export async function startConsole(options: ConsoleOptions, port: number): Promi
     return { uploads, state: state ?? null, copyDestinationBucket: target.copyDestinationBucket ?? null };
   });
 
+  app.get('/api/events', async () => feed.snapshot());
+
   app.get('/api/dlq', async (request) => {
     const limit = Math.min(100, Math.max(1, Number((request.query as { limit?: string }).limit ?? 50) || 50));
     return { messages: await peekMessages(clients.sqs, target.dlqUrl, limit) };
@@ -334,13 +339,19 @@ export async function startConsole(options: ConsoleOptions, port: number): Promi
     return readDashboard(options.metrics, { from: to - minutes * 60_000, to }, options.dashboard);
   });
 
-  const address = await app.listen({ host: '127.0.0.1', port });
+  const address = await app.listen({ host: '127.0.0.1', port }).catch(async (error: unknown) => {
+    await feed.close();
+    throw error;
+  });
   origin = address.replace('localhost', '127.0.0.1');
   return {
     url: `${origin}/`,
     operatorUrl: `${origin}/#token=${token}`,
     token,
     server: app,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      await feed.close();
+    },
   };
 }

@@ -198,6 +198,10 @@ describe.runIf(HAVE_CHROMIUM)('the web console in a real browser', () => {
     await page.locator('#status-table th', { hasText: 'worker: invocations' }).waitFor({ timeout: 10_000 });
     expect(await page.textContent('#status-table')).toContain('ingest queue: visible');
     await page.screenshot({ path: join(SCREENSHOTS, 'console-status.png'), fullPage: true });
+
+    // This stack runs on dynalite: the events page says why it has no events, and how to get them.
+    await page.goto(`${webConsole.url}#events`);
+    await page.locator('#events-note', { hasText: 'dynamodb-local' }).waitFor({ timeout: 10_000 });
   }, 60_000);
 
   it('refuses a state-changing request without the token, or from another origin (403)', async () => {

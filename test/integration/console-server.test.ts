@@ -85,6 +85,15 @@ describe('the console server', () => {
     expect((await get(local, 'api/uploads?bucket=not-watched')).status).toBe(400);
   });
 
+  it('says why it shows no upload events on a stack that publishes none (dynalite)', async () => {
+    const feed = (await (await get(local, 'api/events')).json()) as { available: boolean; reason?: string };
+    expect(feed).toMatchObject({
+      available: false,
+      reason: expect.stringContaining('--dynamodb dynamodb-local'),
+    });
+    expect((await fetch(`${local.url}api/events`)).status).toBe(403);
+  });
+
   it('exports every row of a range as CSV, past any page size (streamed)', async () => {
     // Prepare: 10,050 rows of one day, written to the table directly.
     const documents = DynamoDBDocumentClient.from(stack.clients.dynamodb);

@@ -14,6 +14,7 @@ import {
 import { Ajv } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalConsole } from '../../src/console/local-console.js';
 import type { UploadEvent } from '../../src/core/upload-events.js';
 import { javaAvailable } from '../../src/local/dynamodb-server.js';
 import { type LocalStack, localCredentials, writeStackFile } from '../../src/local/stack.js';
@@ -211,4 +212,30 @@ describe.runIf(javaAvailable())('upload events on the local stack (DynamoDB Loca
     );
     expect(QueueUrls).toEqual([]);
   }, 90_000);
+
+  it('the console shows the events as they come, and removes its subscription when it closes', async () => {
+    const running = await startLocalConsole(stack, 0);
+    try {
+      await put('events/console.txt', 'c');
+      await drained(stack);
+      const feed = async () =>
+        (await (
+          await fetch(`${running.url}api/events`, { headers: { 'x-console-token': running.token } })
+        ).json()) as { available: boolean; events: UploadEvent[] };
+      await waitFor(
+        'the event on the console',
+        async () => (await feed()).events.some((event) => event.key === 'events/console.txt'),
+        {
+          timeoutMs: 20_000,
+        },
+      );
+      expect((await feed()).available).toBe(true);
+    } finally {
+      await running.close();
+    }
+    const { QueueUrls = [] } = await stack.clients.sqs.send(
+      new ListQueuesCommand({ QueueNamePrefix: 's3-ingest-tail-' }),
+    );
+    expect(QueueUrls).toEqual([]);
+  }, 60_000);
 });

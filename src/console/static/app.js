@@ -307,6 +307,29 @@ async function loadDashboard() {
   for (const graph of data.graphs) drawGraph(graph);
 }
 
+// ---- Events ---------------------------------------------------------------------------------
+
+async function loadEvents() {
+  const feed = await getJson('/api/events');
+  $('#events-note').textContent = feed.available
+    ? `The latest ${feed.events.length} upload events since the console started, newest first.`
+    : feed.reason;
+  $('#events-table tbody').replaceChildren(
+    ...feed.events.map((event) => {
+      const tr = el('tr', undefined, { 'data-status': event.status });
+      tr.append(
+        el('td', event.time),
+        el('td', event.type),
+        el('td', event.status),
+        el('td', `s3://${event.bucket}/${event.key}`),
+        el('td', event.detectedType ?? ''),
+        el('td', event.reason ?? ''),
+      );
+      return tr;
+    }),
+  );
+}
+
 // ---- Status ---------------------------------------------------------------------------------
 
 async function loadStatus() {
@@ -330,7 +353,13 @@ async function loadStatus() {
 
 // ---- Navigation -----------------------------------------------------------------------------
 
-const PAGES = { uploads: loadUploads, dlq: loadDlq, dashboard: loadDashboard, status: loadStatus };
+const PAGES = {
+  uploads: loadUploads,
+  events: loadEvents,
+  dlq: loadDlq,
+  dashboard: loadDashboard,
+  status: loadStatus,
+};
 let current = 'uploads';
 
 function show(page) {

@@ -1,0 +1,62 @@
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { UploadEvent } from '../core/upload-events.js';
+import { tailUploadEvents } from '../tools/event-tail.js';
+import type { ToolTarget } from '../tools/target.js';
+
+/** How many of the latest events the console keeps. */
+export const EVENT_FEED_SIZE = 200;
+
+/** The console's view of the upload events: the latest ones, newest first. */
+export interface EventFeed {
+  /** `available: false` with the reason when the stack publishes none, or the subscription failed. */
+  snapshot(): { available: boolean; reason?: string; events: readonly UploadEvent[] };
+  /** Unsubscribes and deletes the feed's queue. */
+  close(): Promise<void>;
+}
+
+/**
+ * Subscribes the console to the stack's upload events (a temporary queue, as `events tail` does)
+ * for as long as it runs, keeping the latest {@link EVENT_FEED_SIZE}.
+ */
+export function startEventFeed(target: ToolTarget, sqs: SQSClient): EventFeed {
+  const topicArn = target.uploadEventsTopic;
+  if (!topicArn) {
+    const reason =
+      target.kind === 'local'
+        ? 'this local stack publishes no upload events (dynalite has no streams): npm start -- --dynamodb dynamodb-local'
+        : 'this stack has no upload events topic: deploy this version of s3-ingest';
+    return { snapshot: () => ({ available: false, reason, events: [] }), close: async () => undefined };
+  }
+  const sns = new SNSClient({
+    region: target.region,
+    ...(target.kind === 'local' && {
+      endpoint: target.snsEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  });
+  const events: UploadEvent[] = [];
+  const stop = new AbortController();
+  let failure: string | undefined;
+  const running = tailUploadEvents({
+    sqs,
+    sns,
+    topicArn,
+    filterPolicy: {},
+    signal: stop.signal,
+    onEvent: (event) => {
+      events.unshift(event);
+      events.length = Math.min(events.length, EVENT_FEED_SIZE);
+    },
+  }).catch((error: unknown) => {
+    failure = `the event feed stopped: ${error instanceof Error ? error.message : String(error)}`;
+  });
+  return {
+    snapshot: () => ({ available: failure === undefined, ...(failure && { reason: failure }), events }),
+    async close() {
+      stop.abort();
+      await running;
+      sns.destroy();
+    },
+  };
+}
