@@ -37,13 +37,19 @@ export function printable(text: string): string {
 }
 
 /**
- * JSON text that a terminal shows as it is: `JSON.stringify` escapes C0 controls but leaves C1
- * controls, DEL, bidi overrides and zero-width characters raw; here every one of them is a
- * `\uXXXX` escape too, so the document parses to the same value.
+ * What `JSON.stringify` leaves raw inside strings and a terminal would act on: C1 controls, DEL,
+ * bidi marks and overrides, zero-width characters, line and paragraph separators, the byte-order
+ * mark. (It escapes C0 controls itself; raw newlines in its output are only its indentation.)
+ */
+const RAW_IN_JSON_UNSAFE_FOR_TERMINAL = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+/**
+ * JSON text that a terminal shows as it is: every character a terminal would act on is a
+ * `\uXXXX` escape, so the document parses to the same value.
  */
 export function terminalSafeJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, null, indent).replace(
-    UNSAFE_FOR_TERMINAL,
+    RAW_IN_JSON_UNSAFE_FOR_TERMINAL,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

@@ -138,5 +138,9 @@ describe('terminalSafeJson', () => {
     const text = terminalSafeJson(value);
     expect(text).toBe('{"key":"a\\u202egnp.exe\\u0085\\u200b\\u001b[2J\\u007f","n":1}');
     expect(JSON.parse(text)).toEqual(value);
+    // Indented: the layout's newlines stay newlines.
+    const indented = terminalSafeJson([value], 2);
+    expect(indented.split('\n')).toHaveLength(6);
+    expect(JSON.parse(indented)).toEqual([value]);
   });
 });
