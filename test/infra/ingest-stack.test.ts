@@ -388,6 +388,7 @@ describe('outputs', () => {
       OUTPUT.backfillFunctionArn,
       OUTPUT.batchOperationsRoleArn,
       OUTPUT.inventoryBucket,
+      OUTPUT.uploadEventsBus,
     ];
     for (const name of Object.values(OUTPUT).filter((n) => !(optional as string[]).includes(n))) {
       expect(Object.keys(template.findOutputs(name))).toEqual([name]);
