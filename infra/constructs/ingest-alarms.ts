@@ -13,6 +13,28 @@ import { seriesMetrics } from './series-metrics.js';
 
 export type { AlarmThresholds } from '../../src/dashboard-definition.js';
 
+/**
+ * An alarm at or above `threshold` for one period, missing data not breaching, that notifies
+ * `topic` when it goes to ALARM and back to OK: the shape of every s3-ingest alarm.
+ */
+export function notifyingAlarm(
+  scope: Construct,
+  id: string,
+  options: { metric: IMetric; threshold: number; description: string; topic: ITopic },
+): Alarm {
+  const alarm = new Alarm(scope, id, {
+    alarmDescription: options.description,
+    metric: options.metric,
+    threshold: options.threshold,
+    evaluationPeriods: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  alarm.addAlarmAction(new SnsAction(options.topic));
+  alarm.addOkAction(new SnsAction(options.topic));
+  return alarm;
+}
+
 /** Props of {@link IngestAlarms}. */
 export interface IngestAlarmsProps {
   readonly queue: IQueue;
@@ -59,17 +81,7 @@ export class IngestAlarms extends Construct {
     }
 
     const add = (name: string, metric: IMetric, threshold: number, description: string) => {
-      const alarm = new Alarm(this, name, {
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(new SnsAction(this.topic));
-      alarm.addOkAction(new SnsAction(this.topic));
-      this.alarms.push(alarm);
+      this.alarms.push(notifyingAlarm(this, name, { metric, threshold, description, topic: this.topic }));
     };
     // The alarms of the shared definition (the console evaluates the same ones); a table alarm is one per table.
     for (const spec of alarmSpecs(t)) {

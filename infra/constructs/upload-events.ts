@@ -1,6 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -26,6 +25,7 @@ import {
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { bundledFunction } from '../function-code.js';
+import { notifyingAlarm } from './ingest-alarms.js';
 
 /** Props of {@link UploadEvents}. */
 export interface UploadEventsProps {
@@ -157,17 +157,7 @@ export class UploadEvents extends Construct {
 
   private addAlarms(topic: ITopic): void {
     const add = (name: string, description: string, metric: Alarm['metric'], threshold: number) => {
-      const alarm = new Alarm(this, name, {
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(new SnsAction(topic));
-      alarm.addOkAction(new SnsAction(topic));
-      this.alarms.push(alarm);
+      this.alarms.push(notifyingAlarm(this, name, { metric, threshold, description, topic }));
     };
     add(
       'EventsDlqNotEmpty',
