@@ -1,5 +1,6 @@
 // The package's public API: `import { S3Ingest } from 's3-ingest'` (or 's3-ingest/infra').
 
+export { EVENTBRIDGE_DETAIL_TYPES } from '../src/core/s3-eventbridge-event.js';
 export { BackfillFunction, type BackfillFunctionProps } from './constructs/backfill-function.js';
 export { type AlarmThresholds, IngestAlarms, type IngestAlarmsProps } from './constructs/ingest-alarms.js';
 export { IngestDashboard, type IngestDashboardProps } from './constructs/ingest-dashboard.js';
@@ -14,7 +15,6 @@ export {
 export { OUTPUT } from './output-names.js';
 export {
   type BucketEventSource,
-  EVENTBRIDGE_DETAIL_TYPES,
   S3Ingest,
   type S3IngestProps,
   type WatchedBucket,

@@ -6,6 +6,7 @@ import { Bucket, EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DEFAULT_GSI_SHARD_COUNT } from '../src/config.js';
+import { EVENTBRIDGE_DETAIL_TYPES } from '../src/core/s3-eventbridge-event.js';
 import { BackfillFunction } from './constructs/backfill-function.js';
 import { type AlarmThresholds, IngestAlarms } from './constructs/ingest-alarms.js';
 import { IngestDashboard } from './constructs/ingest-dashboard.js';
@@ -124,9 +125,6 @@ export const CONSTRUCT_FEATURE_FLAGS: Readonly<Record<string, boolean>> = {
 
 /** Name CDK gives the singleton Lambda that writes bucket notification configurations. */
 const NOTIFICATIONS_HANDLER_ID = 'BucketNotificationsHandler050a0587b7544547bf325f094a3db834';
-
-/** The detail-types of S3's events on EventBridge that the worker records. */
-export const EVENTBRIDGE_DETAIL_TYPES = ['Object Created', 'Object Deleted'] as const;
 
 /**
  * s3-ingest in any stack: watched buckets notify an SQS queue (directly or through EventBridge);
@@ -289,7 +287,7 @@ export class S3Ingest extends Construct {
       description: 's3-ingest: created and deleted objects of one watched bucket',
       eventPattern: {
         source: ['aws.s3'],
-        detailType: [...EVENTBRIDGE_DETAIL_TYPES],
+        detailType: Object.values(EVENTBRIDGE_DETAIL_TYPES),
         detail: { bucket: { name: [bucket.bucketName] } },
       },
     });

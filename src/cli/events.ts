@@ -1,7 +1,12 @@
-import { SNSClient } from '@aws-sdk/client-sns';
 import { Command } from 'commander';
 import type { UploadEvent } from '../core/upload-events.js';
-import { EVENT_FILTER_ATTRIBUTES, parseEventFilters, tailUploadEvents } from '../tools/event-tail.js';
+import {
+  EVENT_FILTER_ATTRIBUTES,
+  missingUploadEvents,
+  parseEventFilters,
+  snsClientFor,
+  tailUploadEvents,
+} from '../tools/event-tail.js';
 import { printable, terminalSafeJson } from '../tools/format.js';
 import { resolveTarget } from '../tools/target.js';
 import { ToolError } from '../tools/tool-error.js';
@@ -40,20 +45,9 @@ export function eventsCommand(): Command {
     .action(async (flags: TailFlags) => {
       const filterPolicy = parseEventFilters(flags.filter ?? []);
       const { target, clients } = await resolveTarget(targetOptionsOf(flags));
-      if (!target.uploadEventsTopic) {
-        throw new ToolError(
-          target.kind === 'local'
-            ? `the local stack ${target.label} publishes no upload events: start it with \`npm start -- --dynamodb dynamodb-local\` (dynalite has no streams)`
-            : `stack ${target.label} has no UploadEventsTopicArn output: deploy this version of s3-ingest`,
-        );
-      }
-      const sns = new SNSClient({
-        region: target.region,
-        ...(target.kind === 'local' && {
-          endpoint: target.snsEndpoint,
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        }),
-      });
+      const missing = missingUploadEvents(target);
+      if (missing || !target.uploadEventsTopic) throw new ToolError(missing ?? 'no upload events topic');
+      const sns = snsClientFor(target);
       const stop = new AbortController();
       const interrupt = () => stop.abort();
       process.once('SIGINT', interrupt);

@@ -1,7 +1,6 @@
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { UploadEvent } from '../core/upload-events.js';
-import { tailUploadEvents } from '../tools/event-tail.js';
+import { missingUploadEvents, snsClientFor, tailUploadEvents } from '../tools/event-tail.js';
 import type { ToolTarget } from '../tools/target.js';
 
 /** How many of the latest events the console keeps. */
@@ -21,20 +20,14 @@ export interface EventFeed {
  */
 export function startEventFeed(target: ToolTarget, sqs: SQSClient): EventFeed {
   const topicArn = target.uploadEventsTopic;
-  if (!topicArn) {
-    const reason =
-      target.kind === 'local'
-        ? 'this local stack publishes no upload events (dynalite has no streams): npm start -- --dynamodb dynamodb-local'
-        : 'this stack has no upload events topic: deploy this version of s3-ingest';
-    return { snapshot: () => ({ available: false, reason, events: [] }), close: async () => undefined };
+  const missing = missingUploadEvents(target);
+  if (missing || !topicArn) {
+    return {
+      snapshot: () => ({ available: false, reason: missing ?? 'no upload events topic', events: [] }),
+      close: async () => undefined,
+    };
   }
-  const sns = new SNSClient({
-    region: target.region,
-    ...(target.kind === 'local' && {
-      endpoint: target.snsEndpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  });
+  const sns = snsClientFor(target);
   const events: UploadEvent[] = [];
   const stop = new AbortController();
   let failure: string | undefined;

@@ -1,3 +1,4 @@
+import type { DetectedType } from './content-detection.js';
 import type { CreatedObjectEvent } from './types.js';
 import { type ValidationRules, validateObject } from './validation.js';
 
@@ -7,7 +8,7 @@ export interface ObjectFacts {
   readonly size?: number;
   readonly contentType?: string;
   /** What the content's first bytes show, when content checks read them and they show a type. */
-  readonly detectedType?: { readonly mime: string; readonly ext: string };
+  readonly detectedType?: DetectedType;
 }
 
 /** What to do with a newly created object, before any copy is attempted. */

@@ -1,4 +1,5 @@
 import { MalformedMessageError } from '../errors.js';
+import { EVENTBRIDGE_CREATED_REASONS, EVENTBRIDGE_DETAIL_TYPES } from './s3-eventbridge-event.js';
 import { decodeS3EventKey } from './s3-key.js';
 import { isValidSequencer } from './sequencer.js';
 import type { ObjectEvent, ObjectEventKind, ParsedMessage } from './types.js';
@@ -101,18 +102,14 @@ function parseNotificationRecord(record: unknown, index: number): ObjectEvent {
   });
 }
 
-const EVENTBRIDGE_KINDS: Record<string, ObjectEventKind> = {
-  'Object Created': 'created',
-  'Object Deleted': 'removed',
-};
+const EVENTBRIDGE_KINDS: Readonly<Record<string, ObjectEventKind>> = Object.fromEntries(
+  Object.entries(EVENTBRIDGE_DETAIL_TYPES).map(([kind, detailType]) => [detailType, kind as ObjectEventKind]),
+);
 
 /** EventBridge names the API call in `reason`; notifications name the event type. */
-const EVENTBRIDGE_CREATED_NAMES: Record<string, string> = {
-  PutObject: 'ObjectCreated:Put',
-  'POST Object': 'ObjectCreated:Post',
-  CopyObject: 'ObjectCreated:Copy',
-  CompleteMultipartUpload: 'ObjectCreated:CompleteMultipartUpload',
-};
+const EVENTBRIDGE_CREATED_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(EVENTBRIDGE_CREATED_REASONS).map(([eventName, reason]) => [reason, eventName]),
+);
 
 function parseEventBridgeEvent(json: Json): ObjectEvent {
   const where = 'EventBridge event';

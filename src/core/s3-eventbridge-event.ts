@@ -4,8 +4,14 @@ import type { S3Change } from './s3-notification.js';
 // tests: the shape the worker's envelope reads (src/core/envelope.ts), from AWS's "Amazon S3 event
 // notifications with EventBridge" reference.
 
-/** EventBridge's `reason` for the API call each created-object event name stands for. */
-const CREATED_REASONS: Readonly<Record<string, string>> = {
+/** The detail-types of S3's events on EventBridge that s3-ingest records (its rules admit these only). */
+export const EVENTBRIDGE_DETAIL_TYPES = { created: 'Object Created', removed: 'Object Deleted' } as const;
+
+/**
+ * EventBridge's `reason` (the API call) for each created-object event name a notification gives:
+ * what the envelope reads back into the notification's name.
+ */
+export const EVENTBRIDGE_CREATED_REASONS: Readonly<Record<string, string>> = {
   'ObjectCreated:Put': 'PutObject',
   'ObjectCreated:Post': 'POST Object',
   'ObjectCreated:Copy': 'CopyObject',
@@ -24,12 +30,12 @@ export function buildEventBridgeS3Event(
   id: string,
 ): Record<string, unknown> {
   const removed = change.eventName.startsWith('ObjectRemoved:');
-  const reason = removed ? 'DeleteObject' : CREATED_REASONS[change.eventName];
+  const reason = removed ? 'DeleteObject' : EVENTBRIDGE_CREATED_REASONS[change.eventName];
   if (reason === undefined) throw new Error(`no EventBridge S3 event for ${change.eventName}`);
   return {
     version: '0',
     id,
-    'detail-type': removed ? 'Object Deleted' : 'Object Created',
+    'detail-type': removed ? EVENTBRIDGE_DETAIL_TYPES.removed : EVENTBRIDGE_DETAIL_TYPES.created,
     source: 'aws.s3',
     account,
     time: change.eventTime.toISOString().replace(/\.\d{3}Z$/, 'Z'),

@@ -1,3 +1,5 @@
+import type { DetectedType } from './content-detection.js';
+
 /** Rules an accepted object must meet. Every rule is optional; an empty rule set accepts all. */
 export interface ValidationRules {
   /** Largest accepted object, in bytes. */
@@ -17,7 +19,7 @@ export interface ValidationSubject {
   /** The declared type (the uploader's Content-Type). */
   readonly contentType?: string;
   /** The type the content's bytes show, when they show one. */
-  readonly detectedType?: { readonly mime: string; readonly ext: string };
+  readonly detectedType?: DetectedType;
 }
 
 /** Declared types that say nothing about the content: never contradicted by it. */

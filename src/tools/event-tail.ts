@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -10,7 +10,25 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { UploadEvent } from '../core/upload-events.js';
+import { localCredentials } from '../local/stack.js';
+import type { ToolTarget } from './target.js';
 import { UsageError } from './tool-error.js';
+
+/** Why a target has no upload events to read (and how to get them), or undefined when it has them. */
+export function missingUploadEvents(target: ToolTarget): string | undefined {
+  if (target.uploadEventsTopic) return undefined;
+  return target.kind === 'local'
+    ? `the local stack ${target.label} publishes no upload events (dynalite has no streams): start it with \`npm start -- --dynamodb dynamodb-local\``
+    : `stack ${target.label} has no UploadEventsTopicArn output: deploy this version of s3-ingest`;
+}
+
+/** An SNS client for a target's upload events topic: the embedded SNS locally, AWS's otherwise. */
+export function snsClientFor(target: ToolTarget): SNSClient {
+  return new SNSClient({
+    region: target.region,
+    ...(target.kind === 'local' && { endpoint: target.snsEndpoint, credentials: localCredentials() }),
+  });
+}
 
 /** The message attributes an upload event carries, which `--filter` may name. */
 export const EVENT_FILTER_ATTRIBUTES = ['type', 'bucket', 'status', 'contentType', 'extension'] as const;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -11,8 +11,6 @@ import {
   ListQueuesCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { Ajv } from 'ajv';
-import formatsPlugin from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalConsole } from '../../src/console/local-console.js';
 import type { UploadEvent } from '../../src/core/upload-events.js';
@@ -20,19 +18,11 @@ import { javaAvailable } from '../../src/local/dynamodb-server.js';
 import { type LocalStack, localCredentials, writeStackFile } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
 import { drained, startTestStack } from '../support/pipeline.js';
+import { schemaErrors } from '../support/upload-event-schema.js';
 
 // The upload events end to end on the local stack: the real bundle writes the log on DynamoDB
 // Local, whose stream the local event source reads as the template configures it; the publisher
 // publishes to the embedded SNS, which delivers to subscribed queues with their filter policies.
-
-type FormatsPlugin = (ajv: Ajv) => Ajv;
-const addFormats = ((formatsPlugin as unknown as { default?: FormatsPlugin }).default ??
-  formatsPlugin) as unknown as FormatsPlugin;
-const ajv = new Ajv({ allErrors: true });
-addFormats(ajv);
-const validate = ajv.compile(
-  JSON.parse(readFileSync(new URL('../../schemas/upload-event-v1.schema.json', import.meta.url), 'utf8')),
-);
 
 let stack: LocalStack;
 let everything = '';
@@ -116,8 +106,7 @@ describe.runIf(javaAvailable())('upload events on the local stack (DynamoDB Loca
       timeoutMs: 20_000,
     });
     const events = await drain(everything);
-    for (const event of events)
-      expect({ event, errors: validate(event) ? [] : validate.errors }).toMatchObject({ errors: [] });
+    for (const event of events) expect({ event, errors: schemaErrors(event) }).toMatchObject({ errors: [] });
     const kinds = events.map((event) => `${event.type} ${event.key} ${event.status}`);
     expect(kinds.sort()).toEqual(
       [
