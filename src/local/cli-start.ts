@@ -195,12 +195,12 @@ s3-ingest on your PATH, or run 'npm exec --no -- s3-ingest ...' in this checkout
 `);
 }
 
-/** Where the upload events go, or how to get them (dynalite has no streams). */
+/** Where the upload events go (a stack without the worker has none). */
 function describeUploadEvents(stack: LocalStack): string {
   const topic = stack.description.topics?.uploadEvents;
   return topic
     ? `Upload events ${topic} (watch them: s3-ingest events tail)`
-    : 'Upload events: off on dynalite (no streams); --dynamodb dynamodb-local publishes them';
+    : 'Upload events: none (the stack runs without the worker)';
 }
 
 /** Where the worker runs and with which of the template's settings. */

@@ -1,11 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import type { DispatchFunc } from 'light-my-request';
+import { DynaliteStreams } from './dynalite-streams.js';
 import { waitFor } from './wait.js';
 
 /** DynamoDB implementations the local stack can run: dynalite in-process, or AWS's DynamoDB Local (Java). */
@@ -25,13 +27,16 @@ export interface LocalDynamoDb {
 }
 
 /**
- * Starts dynalite in this process on 127.0.0.1. Tables are ACTIVE at once; it has no TTL and
- * no transactions, which the worker does not need.
+ * Starts dynalite in this process on 127.0.0.1, behind the streams it lacks (`DynaliteStreams`):
+ * a table created with a `StreamSpecification` has a stream of its writes on the same endpoint.
+ * Tables are ACTIVE at once; it has no TTL and no transactions, which the worker does not need.
  *
  * @param port - 0 picks a free port
  */
 export async function startDynalite(port: number): Promise<LocalDynamoDb> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const store = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const streams = new DynaliteStreams(store.listeners('request')[0] as DispatchFunc);
+  const server = createHttpServer(streams.listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
@@ -43,11 +48,11 @@ export async function startDynalite(port: number): Promise<LocalDynamoDb> {
   return {
     backend: 'dynalite',
     endpoint: `http://127.0.0.1:${actualPort}`,
-    dispatch: server.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void,
+    dispatch: streams.listener,
     port: actualPort,
     stop: () =>
       new Promise<void>((resolve, reject) => {
-        server.closeAllConnections?.();
+        server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };

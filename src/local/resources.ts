@@ -99,7 +99,7 @@ export async function createTables(
     new CreateTableCommand({
       TableName: names.uploadLogTable,
       BillingMode: 'PAY_PER_REQUEST',
-      // The stack's outbox of upload events (DynamoDB Local has streams; dynalite has none).
+      // The stack's outbox of upload events (DynamoDB Local's stream, or the one kept in front of dynalite).
       ...(options.stream && {
         StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
       }),

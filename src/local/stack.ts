@@ -181,7 +181,7 @@ export interface LocalStack {
   readonly bridge: S3NotificationBridge;
   readonly poller: EventSourcePoller | undefined;
   readonly dynamodbBackend: DynamoDbBackend;
-  /** The upload events chain (the log's stream, the publisher, the topic): on DynamoDB Local only. */
+  /** The upload events chain (the log's stream, the publisher, the topic), when the template has one. */
   readonly uploadEvents: LocalUploadEvents | undefined;
   /** Whether TTL is enabled on the tables (not on dynalite). */
   readonly ttlEnabled: boolean;
@@ -395,9 +395,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     });
     sinkQueueUrl = queues.ingest.url;
-    // The upload events run where the log has a stream: on DynamoDB Local (dynalite has none).
-    const streamSource =
-      template && dynamo.backend === 'dynamodb-local' ? streamSourceOf(template) : undefined;
+    // The upload events read the log's stream: DynamoDB Local's own, or the one kept in front of dynalite.
+    const streamSource = template ? streamSourceOf(template) : undefined;
     const { ttl } = await createTables(clients.dynamodb, names, { stream: streamSource !== undefined });
 
     const workerEnv: Record<string, string> = lambdaSettings

@@ -199,9 +199,14 @@ describe.runIf(HAVE_CHROMIUM)('the web console in a real browser', () => {
     expect(await page.textContent('#status-table')).toContain('ingest queue: visible');
     await page.screenshot({ path: join(SCREENSHOTS, 'console-status.png'), fullPage: true });
 
-    // This stack runs on dynalite: the events page says why it has no events, and how to get them.
+    // The events page: the upload events since the console started, the hostile key as inert text.
     await page.goto(`${webConsole.url}#events`);
-    await page.locator('#events-note', { hasText: 'dynamodb-local' }).waitFor({ timeout: 10_000 });
+    const announced = page.locator('#events-table td', { hasText: 'onerror' }).first();
+    await announced.waitFor({ timeout: 20_000 });
+    expect(await announced.textContent()).toBe(`s3://${stack.names.uploadsBucket}/${HOSTILE_KEY}`);
+    expect(await page.locator('#events-table img').count()).toBe(0);
+    // Discard's confirmation (the test before) is the only dialog: no alert ran.
+    expect(dialogs.filter((dialog) => !dialog.startsWith('confirm: Discard'))).toEqual([]);
   }, 60_000);
 
   it('refuses a state-changing request without the token, or from another origin (403)', async () => {

@@ -14,14 +14,15 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalConsole } from '../../src/console/local-console.js';
 import type { UploadEvent } from '../../src/core/upload-events.js';
-import { javaAvailable } from '../../src/local/dynamodb-server.js';
+import { DYNAMODB_BACKENDS, javaAvailable } from '../../src/local/dynamodb-server.js';
 import { type LocalStack, localCredentials, writeStackFile } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
 import { drained, startTestStack } from '../support/pipeline.js';
 import { schemaErrors } from '../support/upload-event-schema.js';
 
-// The upload events end to end on the local stack: the real bundle writes the log on DynamoDB
-// Local, whose stream the local event source reads as the template configures it; the publisher
+// The upload events end to end on the local stack: the real bundle writes the log on each local
+// DynamoDB (dynalite, with the streams kept in front of it, and AWS's DynamoDB Local with its own),
+// whose stream the local event source reads as the template configures it; the publisher
 // publishes to the embedded SNS, which delivers to subscribed queues with their filter policies.
 
 let stack: LocalStack;
@@ -79,9 +80,12 @@ const eventsAbout = async (queueUrl: string, key: string) =>
 const put = (key: string, body: string) =>
   stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.names.uploadsBucket, Key: key, Body: body }));
 
-describe.runIf(javaAvailable())('upload events on the local stack (DynamoDB Local)', () => {
+const backends = DYNAMODB_BACKENDS.filter((backend) => backend === 'dynalite' || javaAvailable());
+
+describe.each(backends)('upload events on the local stack (%s)', (backend) => {
   beforeAll(async () => {
-    stack = await startTestStack({ dynamodb: 'dynamodb-local' });
+    received.clear();
+    stack = await startTestStack({ dynamodb: backend });
     everything = await subscribedQueue('events-all');
     rejectedOnly = await subscribedQueue('events-rejected', { status: ['REJECTED'] });
   }, 120_000);
