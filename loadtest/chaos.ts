@@ -16,6 +16,8 @@ export interface ChaosOptions {
 /** What the chaos did, for the report. */
 export interface ChaosReport {
   readonly environmentsKilled: number;
+  /** Kills of the upload events' stream event source (with the environments' kills, when it runs). */
+  readonly eventSourceKills: number;
   readonly invocationsTimedOut: number;
   readonly faultsInjected: FaultCounts & { readonly environmentKilled: number };
 }
@@ -44,6 +46,7 @@ export function startChaos(
   frontDoor: AwsFrontDoor,
   environments: ExecutionEnvironments | undefined,
   options: ChaosOptions,
+  eventSource?: { kill(): Promise<void>; readonly kills: number },
 ): { stop(): ChaosReport } {
   const timers: NodeJS.Timeout[] = [];
   frontDoor.faults.dynamodbWriteRate = options.dynamodbFaultRate;
@@ -66,6 +69,20 @@ export function startChaos(
   if (every !== undefined && environments) {
     timers.push(setInterval(() => environments.killBusy(), every * 1000));
   }
+  // The upload events' event source dies as often, half a period later: a batch published and not checkpointed.
+  if (every !== undefined && eventSource) {
+    timers.push(
+      setTimeout(
+        () => {
+          const kill = () => void eventSource.kill().catch(() => undefined);
+          kill();
+          timers.push(setInterval(kill, every * 1000));
+        },
+        (every * 1000) / 2,
+      ),
+    );
+  }
+  const eventSourceKillsBefore = eventSource?.kills ?? 0;
   const killedBefore = environments?.stats.environmentsKilled ?? 0;
   const timedOutBefore = environments?.stats.invocationsTimedOut ?? 0;
   const faultsBefore = { ...frontDoor.faultsInjected };
@@ -82,6 +99,7 @@ export function startChaos(
       ) as FaultCounts;
       return {
         environmentsKilled,
+        eventSourceKills: (eventSource?.kills ?? 0) - eventSourceKillsBefore,
         invocationsTimedOut: (environments?.stats.invocationsTimedOut ?? 0) - timedOutBefore,
         faultsInjected: { ...faults, environmentKilled: environmentsKilled },
       };

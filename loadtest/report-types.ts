@@ -2,6 +2,7 @@ import type { DynamoDbBackend } from '../src/local/dynamodb-server.js';
 import type { RuntimeMode } from '../src/local/stack.js';
 import type { ChaosOptions, ChaosReport } from './chaos.js';
 import type { CostEstimate, DEFAULT_COST_ASSUMPTIONS } from './cost.js';
+import type { EventsCheck } from './event-feed.js';
 import type { Bucket, Percentiles } from './stats.js';
 import type { TargetKind } from './targets.js';
 import type { UploadedVersion } from './verify.js';
@@ -100,6 +101,8 @@ export interface LoadTestReport {
   };
   readonly problems: readonly string[];
   readonly metricsMatch: boolean | null;
+  /** The upload events a subscriber received, against the verified rows; null where the stack has none. */
+  readonly events: EventsCheck | null;
   readonly metrics?: { readonly emitted: Record<string, number>; readonly expected: Record<string, number> };
   /** First upload to the pipeline drained, including the imposed waits (poison, late events). */
   readonly durationSeconds: number;

@@ -1,4 +1,5 @@
 import { forEachLimited } from '../src/concurrency.js';
+import { waitFor } from '../src/local/wait.js';
 import { peekMessages, queueDepth } from '../src/tools/dlq-operations.js';
 import { UploadQueries } from '../src/tools/upload-queries.js';
 import { difference, dynamoDbWrites } from './aws-call-counter.js';
@@ -7,6 +8,7 @@ import { measureConditionalPutRate } from './calibrate.js';
 import { type ChaosReport, chaosWanted, startChaos } from './chaos.js';
 import { costPerMillion, DEFAULT_COST_ASSUMPTIONS } from './cost.js';
 import { drive } from './drive.js';
+import { checkEvents, EventSubscriber, type EventsCheck } from './event-feed.js';
 import { EventLoopSampler, meanOfFirst } from './event-loop.js';
 import { FaultInjector } from './fault-injector.js';
 import { limitingFactor } from './limit.js';
@@ -51,11 +53,15 @@ export async function runLoadTest(
     const maxReceiveCount = await maxReceiveCountOf(target.sqs, target.ingestQueueUrl);
     const dlqBefore = (await queueDepth(target.sqs, target.dlqUrl)).visible;
     const callsBefore = target.calls?.snapshot() ?? {};
+    // A subscriber of the upload events, from before the first upload.
+    const subscriber = target.events ? new EventSubscriber() : undefined;
+    if (subscriber && target.events)
+      await subscriber.start({ sqs: target.sqs, sns: target.events.sns }, target.events.topicArn);
     const sampler = new EventLoopSampler();
     sampler.start();
     const chaos =
       target.worker && chaosWanted(options.chaos)
-        ? startChaos(target.worker.frontDoor, target.worker.environments, options.chaos)
+        ? startChaos(target.worker.frontDoor, target.worker.environments, options.chaos, target.eventSource)
         : undefined;
     let chaosReport: ChaosReport | undefined;
     let pass: Pass;
@@ -79,6 +85,7 @@ export async function runLoadTest(
     const processedAt: number[] = [];
     const lateFirstETags = new Set<string>();
     const newestProcessedAt: number[] = [];
+    const uploadRows: Record<string, unknown>[] = [];
     await forEachLimited(workload.objects, 16, async (object, done) => {
       const versions = pass.uploaded.get(object.key) ?? [];
       if (target.tapped && object.versions === 2 && versions[0]) lateFirstETags.add(versions[0].eTag);
@@ -86,6 +93,7 @@ export async function runLoadTest(
       verifyObject({ key: object.key, versions }, rows, verification);
       const newestETag = versions.at(-1)?.eTag;
       for (const row of rows.uploads) {
+        uploadRows.push(row);
         processedAt.push(Date.parse(String(row.processedAt)));
         if (row.eTag === newestETag) newestProcessedAt.push(Date.parse(String(row.processedAt)));
         // A held-back notification's delay is the fault injected, not the pipeline's latency.
@@ -94,6 +102,10 @@ export async function runLoadTest(
       if (done % 200 === 0) onProgress({ phase: 'verify', done, total: workload.objects.length });
     });
     onProgress({ phase: 'verify', done: workload.objects.length, total: workload.objects.length });
+
+    const events = subscriber
+      ? await awaitEvents(subscriber, uploadRows, `loadtest/${runId}/`, onProgress)
+      : undefined;
 
     const dlq = await peekMessages(target.sqs, target.dlqUrl, dlqBefore + workload.poisonInjected + 100);
     const dlqCounts = classifyDlq(
@@ -198,6 +210,7 @@ export async function runLoadTest(
       runtime: target.worker ? runtimeOf(target.worker) : null,
       ...(chaosReport && { chaos: chaosReport }),
       metricsMatch: metrics ? metrics.match : null,
+      events: events ?? null,
       ...(metrics && { metrics: { emitted: { ...metrics.emitted }, expected: { ...metrics.expected } } }),
       durationSeconds: round(durationSeconds),
       ingestSeconds: round(ingestSeconds),
@@ -228,6 +241,36 @@ export async function runLoadTest(
     };
   } finally {
     await target.close();
+  }
+}
+
+/** How long the events of the last rows may take to reach the subscriber after the log drained. */
+const EVENTS_WAIT_MS = 60_000;
+
+/**
+ * Waits (bounded) until every verified row's event reached the subscriber, stops it, and checks
+ * what it received against the rows.
+ */
+async function awaitEvents(
+  subscriber: EventSubscriber,
+  rows: readonly Record<string, unknown>[],
+  keyPrefix: string,
+  onProgress: (progress: Progress) => void,
+): Promise<EventsCheck> {
+  try {
+    const total = rows.length;
+    await waitFor(
+      'the upload events of every row',
+      () => {
+        const check = checkEvents(rows, subscriber.received, keyPrefix);
+        onProgress({ phase: 'upload events', done: total - check.missing, total });
+        return check.missing === 0;
+      },
+      { timeoutMs: EVENTS_WAIT_MS, intervalMs: 250 },
+    ).catch(() => undefined); // what is still missing is reported, not thrown
+    return checkEvents(rows, subscriber.received, keyPrefix);
+  } finally {
+    await subscriber.stop();
   }
 }
 

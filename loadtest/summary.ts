@@ -15,6 +15,12 @@ export function verdictOf(report: LoadTestReport): { readonly passed: boolean; r
       : []),
     ...(report.metricsMatch === false ? ["the worker's metrics do not match the verified rows"] : []),
     ...(report.goodMessagesInDlq > 0 ? [`${report.goodMessagesInDlq} good messages in the DLQ`] : []),
+    ...(report.events && report.events.missing > 0
+      ? [`${report.events.missing} rows have no upload event`]
+      : []),
+    ...(report.events && report.events.orphan > 0
+      ? [`${report.events.orphan} upload events have no such row`]
+      : []),
   ];
   return { passed: reasons.length === 0, reasons };
 }
@@ -25,6 +31,8 @@ export const TARGETS: Readonly<Record<string, string>> = {
   'DLQ messages (poison of this run)': "only this run's poison",
   'good messages in the DLQ': '0',
   'metrics match': 'true',
+  'upload events: missing / orphan / duplicated': '0 / 0 / reported',
+  'upload event latency p50 / p99': 'p99 <= 1,000 ms at half the maximum rate',
   'latency p50 / p95 / p99 / max': 'p99 <= 2,000 ms at half the maximum rate',
   'DynamoDB writes per new object / per duplicate': '<= 4 / <= 2',
   'bound ratio (throughput / (raw rate / writes per upload))': '>= 0.8',
@@ -66,7 +74,7 @@ export function summarize(report: LoadTestReport): [string, string][] {
       ? ([
           [
             'chaos injected',
-            `${report.chaos.environmentsKilled} environments killed, ${report.chaos.invocationsTimedOut} invocations timed out; faults: ${Object.entries(
+            `${report.chaos.environmentsKilled} environments killed, ${report.chaos.eventSourceKills} event source kills, ${report.chaos.invocationsTimedOut} invocations timed out; faults: ${Object.entries(
               report.chaos.faultsInjected,
             )
               .map(([kind, count]) => `${kind} ${count}`)
@@ -77,6 +85,18 @@ export function summarize(report: LoadTestReport): [string, string][] {
     [
       'metrics match',
       report.metricsMatch === null ? 'not readable on this target' : String(report.metricsMatch),
+    ],
+    [
+      'upload events: missing / orphan / duplicated',
+      report.events
+        ? `${report.events.missing} / ${report.events.orphan} / ${report.events.duplicated} (${report.events.received} received for ${report.events.expected} rows)`
+        : 'no upload events topic on this target',
+    ],
+    [
+      'upload event latency p50 / p99',
+      report.events
+        ? `${report.events.latencyMs.p50} / ${report.events.latencyMs.p99} ms (row written to subscriber)`
+        : 'not measured here',
     ],
     [
       'throughput',

@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { sumEmfCounts } from '../src/local/emf-totals.js';
 import type { AwsFrontDoor } from '../src/local/lambda/aws-front-door.js';
@@ -14,6 +15,7 @@ import {
   startLocalStack,
 } from '../src/local/stack.js';
 import { executionEnvironmentLogWriter } from '../src/local/terminal-logs.js';
+import { snsClientFor } from '../src/tools/event-tail.js';
 import { DEFAULT_STACK_FILE, resolveTarget, type TargetOptions } from '../src/tools/target.js';
 import { ToolError } from '../src/tools/tool-error.js';
 import type { FaultInjector } from './fault-injector.js';
@@ -45,6 +47,10 @@ export interface LoadTarget {
     readonly environments: ExecutionEnvironments | undefined;
     readonly runtime: RuntimeDescription;
   };
+  /** The stack's upload events topic, where it has one, and an SNS client for it. */
+  readonly events?: { readonly topicArn: string; readonly sns: SNSClient };
+  /** The embedded stack's stream event source in front of the publisher, which chaos kills. */
+  readonly eventSource?: { kill(): Promise<void>; readonly kills: number };
   /** Resources for one run of the worker (embedded only): worker concurrency and batch size. */
   readonly recordsInFlight?: number;
   /** The worker's EMF count totals since the target was opened, where its EMF output is readable. */
@@ -89,6 +95,14 @@ export async function embeddedTarget(injector: FaultInjector, options: EmbeddedO
     ...(options.handler && { handler: options.handler }),
     worker: { batchSize: options.batchSize, concurrency: options.workerConcurrency, batchingWindowMs: 0 },
   });
+  const eventsTopic = stack.uploadEvents?.topicArn;
+  const sns = eventsTopic
+    ? new SNSClient({
+        region: stack.description.region,
+        endpoint: stack.description.endpoints.sqs,
+        credentials: localCredentials(),
+      })
+    : undefined;
   let uploader: ObjectUploader;
   try {
     uploader = await threadUploader({
@@ -121,11 +135,14 @@ export async function embeddedTarget(injector: FaultInjector, options: EmbeddedO
           runtime: stack.description.settings.runtime,
         },
       }),
+    ...(eventsTopic && sns && { events: { topicArn: eventsTopic, sns } }),
+    ...(stack.uploadEvents && { eventSource: stack.uploadEvents }),
     recordsInFlight: options.batchSize * options.workerConcurrency,
     emfTotals: async () => sumEmfCounts(emfLines),
     settle: () => stack.bridge.drain(),
     close: async () => {
       await uploader.close();
+      sns?.destroy();
       await stack.stop();
     },
   };
@@ -147,6 +164,7 @@ export async function remoteTarget(options: TargetOptions): Promise<LoadTarget> 
         () => 0,
       )
     : 0;
+  const sns = target.uploadEventsTopic ? snsClientFor(target) : undefined;
   return {
     kind: target.kind,
     label: target.kind === 'local' ? `local (${target.label})` : `aws (${target.label}, ${target.region})`,
@@ -158,6 +176,7 @@ export async function remoteTarget(options: TargetOptions): Promise<LoadTarget> 
     ...clients,
     uploader: clientUploader(clients.s3),
     tapped: false,
+    ...(sns && target.uploadEventsTopic && { events: { topicArn: target.uploadEventsTopic, sns } }),
     emfTotals: async () => {
       if (!emfFile) return undefined;
       const handle = await open(emfFile, 'r');
@@ -173,6 +192,7 @@ export async function remoteTarget(options: TargetOptions): Promise<LoadTarget> 
     settle: async () => undefined,
     close: async () => {
       for (const client of Object.values(clients)) client.destroy();
+      sns?.destroy();
     },
   };
 }

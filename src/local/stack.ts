@@ -244,6 +244,13 @@ export interface LocalUploadEvents {
   poller: LocalStreamPoller;
   /** Starts a new poller from the current one's checkpoint (after `poller.stop()`: a restart). */
   restart(): Promise<void>;
+  /**
+   * Kills the event source as a crash would: the batch in hand is published but its checkpoint is
+   * lost, so the next poller hands it over again (its events repeat, with the same ids).
+   */
+  kill(): Promise<void>;
+  /** Kills so far. */
+  readonly kills: number;
   stop(): Promise<void>;
 }
 
@@ -286,6 +293,14 @@ async function startUploadEvents(options: {
     async restart() {
       await events.poller.stop();
       events.poller = pollerFrom(events.poller.checkpoint);
+      await events.poller.start();
+    },
+    kills: 0,
+    async kill() {
+      const checkpoint = new Map(events.poller.checkpoint);
+      await events.poller.stop();
+      events.poller = pollerFrom(checkpoint);
+      (events as { kills: number }).kills += 1;
       await events.poller.start();
     },
     async stop() {

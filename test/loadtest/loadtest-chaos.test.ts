@@ -31,6 +31,7 @@ describe('load test with chaos, on the embedded stack', () => {
     });
     // Every kind of fault happened.
     expect(report.chaos?.environmentsKilled).toBeGreaterThan(0);
+    expect(report.chaos?.eventSourceKills).toBeGreaterThan(0);
     expect(report.chaos?.faultsInjected.dynamodbUnreachable).toBeGreaterThan(0);
     const faults = report.chaos?.faultsInjected;
     expect((faults?.dynamodbThrottle ?? 0) + (faults?.dynamodbServerError ?? 0)).toBeGreaterThan(0);
@@ -46,6 +47,8 @@ describe('load test with chaos, on the embedded stack', () => {
       runtime: { mode: 'bundle' },
     });
     expect(report.runtime?.environments).toBeGreaterThan(report.chaos?.environmentsKilled ?? 0);
+    // Every row announced, nothing announced that is not a row; repeats (kills) are allowed.
+    expect(report.events).toMatchObject({ expected: report.rowsVerified, missing: 0, orphan: 0 });
     expect(verdictOf(report)).toEqual({ passed: true, reasons: [] });
   }, 180_000);
 });

@@ -53,6 +53,8 @@ describe('load test against a running npm start (--target local)', () => {
       dlqMessages: 3,
       dlqPoison: 3,
       metricsMatch: true,
+      // npm start publishes the upload events: every row's event reached the load test's subscriber.
+      events: { expected: 66, missing: 0, orphan: 0 },
       // The stack runs in the other process: its calls and its event loop are not seen from here.
       callsPerObject: null,
       eventLoopBusy: null,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AwsCallCounter, difference, dynamoDbWrites } from '../../loadtest/aws-call-counter.js';
 import { costPerMillion } from '../../loadtest/cost.js';
+import { checkEvents, expectedEventId } from '../../loadtest/event-feed.js';
 import { summarizeCpuProfile } from '../../loadtest/cpu-profile.js';
 import { busyWhile, meanOfFirst } from '../../loadtest/event-loop.js';
 import { FaultInjector } from '../../loadtest/fault-injector.js';
@@ -353,5 +354,47 @@ describe('load test options', () => {
     expect(() => parseLoadTestArgs(['--target', 'local', '--dynamodb-fault-rate', '0.1'])).toThrow(
       'use them with --target embedded',
     );
+  });
+});
+
+describe('upload events check', () => {
+  const row = (key: string, eTag: string) => ({
+    pk: `s3://uploads/${key}`,
+    sk: `U#2026-12-07T00:00:00.000Z#${eTag}`,
+    bucket: 'uploads',
+    key,
+    eTag,
+    status: 'STORED',
+    eventTime: '2026-12-07T00:00:00.000Z',
+    processedAt: '2026-12-07T00:00:01.000Z',
+  });
+  const eventOf = (source: Record<string, unknown>, receivedAtMs: number) => ({
+    event: {
+      schemaVersion: 1 as const,
+      id: expectedEventId(source) ?? '',
+      type: 'upload.recorded' as const,
+      time: String(source.processedAt),
+      bucket: 'uploads',
+      key: String(source.key),
+      status: 'STORED',
+      eventTime: String(source.eventTime),
+    },
+    receivedAtMs,
+  });
+
+  it('counts missing, orphan and repeated events, and the latency of the first receipt', () => {
+    const rows = [row('run/a', 'e1'), row('run/b', 'e2'), row('run/c', 'e3')];
+    const at = Date.parse('2026-12-07T00:00:01.000Z');
+    const received = [
+      eventOf(rows[0] ?? {}, at + 100),
+      eventOf(rows[0] ?? {}, at + 900), // the same id again: a repeat, not a second latency sample
+      eventOf(rows[1] ?? {}, at + 300),
+      eventOf(row('run/ghost', 'e9'), at + 5), // no such row
+      eventOf(row('other-run/x', 'e1'), at + 5), // another run's: not counted
+    ];
+    const check = checkEvents(rows, received, 'run/');
+    expect(check).toMatchObject({ expected: 3, received: 4, missing: 1, orphan: 1, duplicated: 1 });
+    expect(check.latencyMs.max).toBe(300);
+    expect(check.latencyMs.p50).toBeGreaterThanOrEqual(100);
   });
 });
