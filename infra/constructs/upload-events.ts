@@ -24,6 +24,7 @@ import {
 } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { EVENTS_ENV } from '../../src/events/events-env.js';
 import { bundledFunction } from '../function-code.js';
 import { notifyingAlarm } from './ingest-alarms.js';
 
@@ -94,8 +95,8 @@ export class UploadEvents extends Construct {
       loggingFormat: LoggingFormat.JSON,
       tracing: Tracing.ACTIVE,
       environment: {
-        UPLOAD_EVENTS_TOPIC_ARN: this.topic.topicArn,
-        ...(this.bus && { UPLOAD_EVENTS_BUS_NAME: this.bus.eventBusName }),
+        [EVENTS_ENV.topicArn]: this.topic.topicArn,
+        ...(this.bus && { [EVENTS_ENV.busName]: this.bus.eventBusName }),
         NODE_OPTIONS: '--enable-source-maps',
       },
     });

@@ -19,7 +19,7 @@ import { createWorkerHandler } from '../worker/create-handler.js';
 import { type DynamoDbBackend, type LocalDynamoDb, startDynamoDb } from './dynamodb-server.js';
 import { EmfTotals, isEmfLine, parseEmf } from './emf-totals.js';
 import { EventSourcePoller, type PollerHandler } from './event-source-poller.js';
-import { AwsFrontDoor } from './lambda/aws-front-door.js';
+import { AwsFrontDoor, type Upstream } from './lambda/aws-front-door.js';
 import { buildWorkerBundle, type WorkerBundle, watchWorkerBundle } from './lambda/bundle.js';
 import { ExecutionEnvironments } from './lambda/execution-environments.js';
 import { lambdaEnvironment } from './lambda/lambda-environment.js';
@@ -240,6 +240,8 @@ function messagesFor(change: S3Change, delivery: OwnBucketDelivery): string[] {
 /** The upload events chain of a local stack. */
 export interface LocalUploadEvents {
   readonly topicArn: string;
+  /** The publisher's and its event source's calls, with the permissions they needed. */
+  readonly frontDoor: AwsFrontDoor;
   /** The stream event source; a test stops it and starts another from its checkpoint. */
   poller: LocalStreamPoller;
   /** Starts a new poller from the current one's checkpoint (after `poller.stop()`: a restart). */
@@ -265,15 +267,27 @@ async function startUploadEvents(options: {
   region: string;
   settings: StreamSourceSettings;
   dynamodb: DynamoDBClient;
+  /** The services the publisher and its event source call, through a front door of their own. */
+  upstream: { s3: Upstream; dynamodb: Upstream };
 }): Promise<LocalUploadEvents> {
-  const { description, region } = options;
-  const sns = new SNSClient({ region, credentials: localCredentials(), endpoint: description.endpoints.sqs });
+  const { region } = options;
+  // Their calls are recorded apart from the worker's: the deploy-parity test checks them against
+  // the publisher's role, and the load test counts what they cost.
+  const frontDoor = await AwsFrontDoor.start(options.upstream, region);
+  const sns = new SNSClient({ region, credentials: localCredentials(), endpoint: frontDoor.endpoint });
   const streams = new DynamoDBStreamsClient({
     region,
     credentials: localCredentials(),
-    endpoint: description.endpoints.dynamodb,
+    endpoint: frontDoor.endpoint,
   });
-  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: options.names.uploadEventsTopic }));
+  // The topic is the stack's (CloudFormation makes it on AWS): created past the publisher's front door.
+  const setup = new SNSClient({
+    region,
+    credentials: localCredentials(),
+    endpoint: options.description.endpoints.sqs,
+  });
+  const { TopicArn } = await setup.send(new CreateTopicCommand({ Name: options.names.uploadEventsTopic }));
+  setup.destroy();
   if (!TopicArn) throw new Error('the embedded SNS created no upload events topic');
   const handler = createEventsPublisher({ sns, topicArn: TopicArn });
   const pollerFrom = (checkpoint?: StreamCheckpoint) =>
@@ -289,6 +303,7 @@ async function startUploadEvents(options: {
     });
   const events: LocalUploadEvents = {
     topicArn: TopicArn,
+    frontDoor,
     poller: pollerFrom(),
     async restart() {
       await events.poller.stop();
@@ -307,6 +322,7 @@ async function startUploadEvents(options: {
       await events.poller.stop();
       sns.destroy();
       streams.destroy();
+      await frontDoor.close();
     },
   };
   await events.poller.start();
@@ -562,6 +578,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           region,
           settings: streamSource,
           dynamodb: clients.dynamodb,
+          upstream: { s3: (req, res) => app.routing(req, res), dynamodb: dynamo.dispatch ?? dynamo.endpoint },
         })
       : undefined;
     if (uploadEvents) cleanups.push(() => uploadEvents.stop());

@@ -1,3 +1,4 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,8 @@ import { LAMBDA_SET_VARIABLES, LOCAL_ONLY_VARIABLES } from '../../src/local/lamb
 import {
   deniedPermissions,
   GRANTS_FOR_PATHS_NOT_RUN_LOCALLY,
+  PUBLISHER_GRANTS_NOT_RUN_LOCALLY,
+  publisherRoleStatements,
   unusedGrants,
   workerRoleStatements,
 } from '../../src/local/lambda/role-check.js';
@@ -117,6 +120,63 @@ describe('deploy parity: IAM', () => {
       (grant) => grant.action,
     );
     expect([...new Set(unused)].sort()).toEqual(Object.keys(GRANTS_FOR_PATHS_NOT_RUN_LOCALLY).sort());
+  });
+});
+
+describe('deploy parity: the upload events publisher', () => {
+  const statements = async () => {
+    const { Table } = await stack.clients.dynamodb.send(
+      new DescribeTableCommand({ TableName: stack.names.uploadLogTable }),
+    );
+    const events = stack.uploadEvents;
+    if (!events || !Table?.LatestStreamArn) throw new Error('the stack runs no upload events');
+    return publisherRoleStatements(template, stack.names, stack.description.region, {
+      topicArn: events.topicArn,
+      streamArn: Table.LatestStreamArn,
+    });
+  };
+  const permissions = async () => {
+    const door = stack.uploadEvents?.frontDoor;
+    // The events of the uploads above are published by now (bounded: the poller runs every 100 ms).
+    await waitFor('the publisher to publish', () => (door?.snapshot()['SNS.PublishBatch'] ?? 0) > 0);
+    return door?.permissions() ?? [];
+  };
+
+  it('every call the publisher and its stream event source made is one its deployed role allows', async () => {
+    const made = await permissions();
+    const actions = new Set(made.map((permission) => permission.action));
+    for (const action of [
+      'dynamodb:DescribeStream',
+      'dynamodb:GetShardIterator',
+      'dynamodb:GetRecords',
+      'sns:Publish',
+    ])
+      expect(actions).toContain(action);
+    // GetRecords names its stream (the iterator's), not `*`.
+    expect(
+      made.filter((permission) => permission.action === 'dynamodb:GetRecords').map((p) => p.resource),
+    ).not.toContain('*');
+    expect(deniedPermissions(await statements(), made)).toEqual([]);
+  });
+
+  it('refuses what the publisher has no business doing (the check can fail)', async () => {
+    const outside: Permission[] = [
+      {
+        action: 'sns:Publish',
+        resource: `arn:aws:sns:${stack.description.region}:000000000000:someone-elses-topic`,
+      },
+      {
+        action: 'dynamodb:GetRecords',
+        resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/other/stream/x',
+      },
+      { action: 'dynamodb:PutItem', resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/upload-log' },
+    ];
+    expect(deniedPermissions(await statements(), outside)).toEqual(outside);
+  });
+
+  it('grants nothing that no call used, but for what Lambda and AWS do on its behalf', async () => {
+    const unused = unusedGrants(await statements(), await permissions()).map((grant) => grant.action);
+    expect([...new Set(unused)].sort()).toEqual(Object.keys(PUBLISHER_GRANTS_NOT_RUN_LOCALLY).sort());
   });
 });
 

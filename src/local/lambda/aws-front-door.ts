@@ -21,7 +21,7 @@ export interface Permission {
 
 /** One AWS request as IAM and the bill see it. */
 export interface AwsRequest {
-  readonly service: 'S3' | 'SQS' | 'DynamoDB';
+  readonly service: 'S3' | 'SQS' | 'DynamoDB' | 'DynamoDBStreams' | 'SNS';
   /** The API operation, named as the SDK's command is (`HeadObject`, `PutItem`, `ReceiveMessage`). */
   readonly operation: string;
   readonly permissions: readonly Permission[];
@@ -172,6 +172,17 @@ export function describeJsonRequest(target: string, body: string, region: string
       ],
     };
   }
+  if (prefix.startsWith('DynamoDBStreams_')) {
+    // IAM names a stream's calls `dynamodb:*` on the stream's ARN; ListStreams has no resource.
+    const stream = (input as { StreamArn?: string }).StreamArn;
+    return {
+      service: 'DynamoDBStreams',
+      operation,
+      permissions: [
+        { action: `dynamodb:${operation}`, resource: operation === 'ListStreams' ? '*' : (stream ?? '*') },
+      ],
+    };
+  }
   if (prefix === 'AmazonSQS') {
     const queue = input.QueueUrl?.split('/').slice(-2);
     const resource = queue ? `arn:aws:sqs:${region}:${queue[0]}:${queue[1]}` : '*';
@@ -182,6 +193,33 @@ export function describeJsonRequest(target: string, body: string, region: string
     };
   }
   return undefined;
+}
+
+/** A string field of a JSON body, or '' when there is none. */
+function jsonField(body: Buffer, name: string): string {
+  try {
+    const value = (JSON.parse(body.toString('utf8')) as Record<string, unknown>)[name];
+    return typeof value === 'string' ? value : '';
+  } catch {
+    return '';
+  }
+}
+
+/** The IAM action of an SNS operation: `PublishBatch` needs `sns:Publish`. */
+const SNS_ACTION: Readonly<Record<string, string>> = { PublishBatch: 'Publish' };
+
+/** Names an SNS request (the query protocol: a form body with `Action` and `TopicArn`). */
+export function describeSnsRequest(body: string): AwsRequest | undefined {
+  const form = new URLSearchParams(body);
+  const operation = form.get('Action');
+  if (!operation) return undefined;
+  return {
+    service: 'SNS',
+    operation,
+    permissions: [
+      { action: `sns:${SNS_ACTION[operation] ?? operation}`, resource: form.get('TopicArn') ?? '*' },
+    ],
+  };
 }
 
 const random = Math.random;
@@ -261,14 +299,22 @@ export class AwsFrontDoor {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const target = req.headers['x-amz-target'];
-    const described =
+    const isForm = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    let described =
       typeof target === 'string'
         ? describeJsonRequest(target, body.toString('utf8'), region)
-        : describeS3Request(req.method ?? 'GET', req.url ?? '/', req.headers);
+        : isForm && req.method === 'POST' && (req.url ?? '/').split('?')[0] === '/'
+          ? describeSnsRequest(body.toString('utf8'))
+          : describeS3Request(req.method ?? 'GET', req.url ?? '/', req.headers);
+    if (described?.service === 'DynamoDBStreams' && described.operation === 'GetRecords')
+      described = this.withIteratorStream(described, body);
     if (described) this.record(described);
     if (described && this.injectFault(described, req, res)) return;
-    const service = described?.service === 'DynamoDB' ? upstream.dynamodb : upstream.s3;
+    const toDynamoDb = described?.service === 'DynamoDB' || described?.service === 'DynamoDBStreams';
+    const service = toDynamoDb ? upstream.dynamodb : upstream.s3;
     const answer = await this.forward(service, req.method ?? 'GET', req.url ?? '/', req.headers, body);
+    if (described?.service === 'DynamoDBStreams' && answer.status === 200)
+      this.rememberIterators(described, body, answer.body);
     if (answer.status === 404 && described?.whenMissing)
       this.record({ ...described, permissions: [described.whenMissing] }, false);
     const completed =
@@ -383,6 +429,26 @@ export class AwsFrontDoor {
     const key = Object.fromEntries(keyNames.map((name) => [name, asked.Item[name]]));
     const { Item } = await call('GetItem', { TableName: asked.TableName, Key: key, ConsistentRead: true });
     return Item ? Buffer.from(JSON.stringify({ ...failure, Item })) : undefined;
+  }
+
+  /** The stream each shard iterator reads (an iterator does not name it; GetRecords needs it in IAM). */
+  readonly #iteratorStreams = new Map<string, string>();
+
+  private withIteratorStream(described: AwsRequest, body: Buffer): AwsRequest {
+    const stream = this.#iteratorStreams.get(jsonField(body, 'ShardIterator')) ?? '*';
+    return { ...described, permissions: [{ action: 'dynamodb:GetRecords', resource: stream }] };
+  }
+
+  private rememberIterators(described: AwsRequest, requestBody: Buffer, answerBody: Buffer): void {
+    const stream =
+      described.operation === 'GetShardIterator'
+        ? jsonField(requestBody, 'StreamArn')
+        : described.permissions[0]?.resource;
+    // One entry per live iterator: the one just read is spent (the next may be the same token).
+    if (described.operation === 'GetRecords')
+      this.#iteratorStreams.delete(jsonField(requestBody, 'ShardIterator'));
+    const next = jsonField(answerBody, 'ShardIterator') || jsonField(answerBody, 'NextShardIterator');
+    if (next && stream && stream !== '*') this.#iteratorStreams.set(next, stream);
   }
 
   private record(described: AwsRequest, count = true): void {

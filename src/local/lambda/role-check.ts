@@ -1,5 +1,6 @@
 import { OUTPUT } from '../../../infra/output-names.js';
 import { CONFIG_ENV } from '../../config.js';
+import { EVENTS_ENV } from '../../events/events-env.js';
 import type { LocalResourceNames } from '../resources.js';
 import { LOCAL_ACCOUNT, type Permission } from './aws-front-door.js';
 import type { CfnTemplate, WorkerLambdaSettings } from './template-settings.js';
@@ -26,7 +27,7 @@ function localResourcesOf(
   settings: WorkerLambdaSettings,
   names: LocalResourceNames,
   region: string,
-): Map<string, { name: string; arn: string }> {
+): Map<string, LocalResource> {
   const table = (name: string) => ({
     name,
     arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${name}`,
@@ -35,8 +36,8 @@ function localResourcesOf(
   const queue = (name: string) => ({ name, arn: `arn:aws:sqs:${region}:${LOCAL_ACCOUNT}:${name}` });
   const refId = (value: Json) =>
     value && typeof value === 'object' && 'Ref' in value ? String((value as { Ref: Json }).Ref) : undefined;
-  const byId = new Map<string, { name: string; arn: string }>();
-  const put = (id: string | undefined, resource: { name: string; arn: string }) => {
+  const byId = new Map<string, LocalResource>();
+  const put = (id: string | undefined, resource: LocalResource) => {
     if (id) byId.set(id, resource);
   };
   put(refId(settings.environment[CONFIG_ENV.uploadLogTable]), table(names.uploadLogTable));
@@ -48,8 +49,11 @@ function localResourcesOf(
   return byId;
 }
 
-/** Resolves `Ref`, `Fn::GetAtt ... Arn` and `Fn::Join` to local names and ARNs; anything else stays unmatched. */
-function resolver(byId: Map<string, { name: string; arn: string }>, region: string) {
+/** A template resource as the local stack has it: its name, ARN, and other attributes by name. */
+type LocalResource = { name: string; arn: string; attributes?: Readonly<Record<string, string>> };
+
+/** Resolves `Ref`, `Fn::GetAtt` and `Fn::Join` to local names and ARNs; anything else stays unmatched. */
+function resolver(byId: Map<string, LocalResource>, region: string) {
   const pseudo: Record<string, string> = {
     'AWS::Partition': 'aws',
     'AWS::Region': region,
@@ -67,7 +71,8 @@ function resolver(byId: Map<string, { name: string; arn: string }>, region: stri
     if ('Fn::GetAtt' in object) {
       const [id, attribute] = object['Fn::GetAtt'] as [string, string];
       const found = byId.get(id);
-      return attribute === 'Arn' && found ? found.arn : `unresolved:${id}.${attribute}`;
+      const value = attribute === 'Arn' ? found?.arn : found?.attributes?.[attribute];
+      return value ?? `unresolved:${id}.${attribute}`;
     }
     if ('Fn::Join' in object) {
       const [separator, parts] = object['Fn::Join'] as [string, Json[]];
@@ -89,7 +94,16 @@ export function workerRoleStatements(
   region: string,
 ): RoleStatement[] {
   const resolve = resolver(localResourcesOf(template, settings, names, region), region);
-  const roleRef = JSON.stringify({ Ref: settings.roleLogicalId });
+  return roleStatementsOf(template, settings.roleLogicalId, resolve);
+}
+
+/** The statements of one role's policies, resolved. */
+function roleStatementsOf(
+  template: CfnTemplate,
+  roleLogicalId: string,
+  resolve: (value: Json) => string,
+): RoleStatement[] {
+  const roleRef = JSON.stringify({ Ref: roleLogicalId });
   return Object.values(template.Resources)
     .filter((resource) => resource.Type === 'AWS::IAM::Policy')
     .filter((policy) => asList(policy.Properties?.Roles).some((role) => JSON.stringify(role) === roleRef))
@@ -104,6 +118,69 @@ export function workerRoleStatements(
       };
     });
 }
+
+/**
+ * The statements of the upload events publisher's role (the function behind the log's stream
+ * event source), with the local stack's stream, topic and table, so the calls the local publisher
+ * and its event source made can be checked against what the deployed role allows.
+ *
+ * @throws {Error} when the template has no stream event source
+ */
+export function publisherRoleStatements(
+  template: CfnTemplate,
+  names: LocalResourceNames,
+  region: string,
+  local: { readonly topicArn: string; readonly streamArn: string },
+): RoleStatement[] {
+  const resources = template.Resources;
+  const mapping = Object.values(resources).find(
+    (candidate) =>
+      candidate.Type === 'AWS::Lambda::EventSourceMapping' &&
+      JSON.stringify(candidate.Properties?.EventSourceArn ?? '').includes('"StreamArn"'),
+  );
+  const [tableId] = ((mapping?.Properties?.EventSourceArn as { 'Fn::GetAtt'?: string[] })?.['Fn::GetAtt'] ??
+    []) as string[];
+  const functionId = (mapping?.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref;
+  const fn = functionId ? resources[functionId] : undefined;
+  const [roleId] = ((fn?.Properties?.Role as { 'Fn::GetAtt'?: string[] })?.['Fn::GetAtt'] ?? []) as string[];
+  const topicId = (
+    (fn?.Properties?.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables?.[
+      EVENTS_ENV.topicArn
+    ] as { Ref?: string } | undefined
+  )?.Ref;
+  if (!tableId || !roleId || !topicId) throw new Error('the template has no upload events publisher');
+  const byId = new Map<string, LocalResource>([
+    [
+      tableId,
+      {
+        name: names.uploadLogTable,
+        arn: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT}:table/${names.uploadLogTable}`,
+        attributes: { StreamArn: local.streamArn },
+      },
+    ],
+    // SNS's Ref of a topic is its ARN.
+    [topicId, { name: local.topicArn, arn: local.topicArn }],
+  ]);
+  return roleStatementsOf(template, roleId, resolver(byId, region));
+}
+
+/**
+ * Grants of the publisher role that no local run exercises, each with the reason it is still needed.
+ */
+export const PUBLISHER_GRANTS_NOT_RUN_LOCALLY: Readonly<Record<string, string>> = {
+  'logs:CreateLogStream': "Lambda's runtime writes the publisher's stdout to its log group",
+  'logs:PutLogEvents': "Lambda's runtime writes the publisher's stdout to its log group",
+  'xray:PutTraceSegments': 'active tracing: the Lambda service sends the segments',
+  'xray:PutTelemetryRecords': 'active tracing: the Lambda service sends the telemetry',
+  'dynamodb:ListStreams':
+    "Lambda's stream event source mapping lists the table's streams (AWS requires it); the local event source is given the stream",
+  'kms:Decrypt': 'the topic is encrypted with its own key; the embedded SNS does not encrypt',
+  'kms:GenerateDataKey': 'the topic is encrypted with its own key; the embedded SNS does not encrypt',
+  'sqs:SendMessage':
+    "the event source mapping's on-failure destination: Lambda sends a failed batch's description to the events DLQ",
+  'sqs:GetQueueAttributes': 'granted by the CDK with the on-failure destination (SqsDlq)',
+  'sqs:GetQueueUrl': 'granted by the CDK with the on-failure destination (SqsDlq)',
+};
 
 /** IAM's `*` and `?` wildcards (actions match case-insensitively, ARNs exactly). */
 function wildcardMatch(pattern: string, value: string, ignoreCase: boolean): boolean {
