@@ -24,7 +24,12 @@ export const PRICES = {
    * ACLs, restores too), each billed whether or not a rule matches it.
    */
   eventBridgeEventPerMillion: 1,
+  /** SNS standard topic: per million publishes (each message of a PublishBatch, 64 KB chunks). */
+  snsPublishPerMillion: 0.5,
 } as const;
+
+/** The upload events publisher's Lambda: memory and billed duration per batch (one PublishBatch per 10 events). */
+export const EVENTS_PUBLISHER = { memoryMb: 256, msPerInvocation: 50 } as const;
 
 /** What the estimate assumes beyond the counted calls. */
 export interface CostAssumptions {
@@ -52,6 +57,8 @@ export interface CostEstimate {
   readonly lambda: number;
   /** S3's events through EventBridge (0 for buckets heard by notifications). */
   readonly eventbridge: number;
+  /** The upload events: SNS publishes and the publisher's invocations (deliveries to SQS are free). */
+  readonly uploadEvents: number;
   readonly total: number;
 }
 
@@ -64,11 +71,16 @@ const S3_GET_CLASS = new Set(['HeadObject', 'GetObject']);
  *
  * @param callsPerUpload - `Service.Operation` → calls per upload
  * @param uploadRowsPerUpload - upload rows written per upload (1, less with duplicates)
+ * @param uploadEventsCost - the upload events: messages published and publisher invocations, per upload
  */
 export function costPerMillion(
   callsPerUpload: Readonly<Record<string, number>>,
   uploadRowsPerUpload: number,
   assumptions: CostAssumptions = DEFAULT_COST_ASSUMPTIONS,
+  uploadEventsCost: { readonly publishesPerUpload: number; readonly invocationsPerUpload: number } = {
+    publishesPerUpload: 0,
+    invocationsPerUpload: 0,
+  },
 ): CostEstimate {
   let dynamodbUnits = 0;
   let dynamodbReads = 0;
@@ -103,6 +115,14 @@ export function costPerMillion(
       (assumptions.lambdaMemoryMb / 1024) *
       PRICES.lambdaGbSecond;
   const eventbridge = events * PRICES.eventBridgeEventPerMillion;
+  const uploadEvents =
+    uploadEventsCost.publishesPerUpload * PRICES.snsPublishPerMillion +
+    uploadEventsCost.invocationsPerUpload *
+      (PRICES.lambdaRequestPerMillion +
+        perMillion *
+          (EVENTS_PUBLISHER.msPerInvocation / 1000) *
+          (EVENTS_PUBLISHER.memoryMb / 1024) *
+          PRICES.lambdaGbSecond);
   const round = (value: number) => Math.round(value * 100) / 100;
   return {
     dynamodb: round(dynamodb),
@@ -110,6 +130,7 @@ export function costPerMillion(
     s3: round(s3),
     lambda: round(lambda),
     eventbridge: round(eventbridge),
-    total: round(dynamodb + sqsCost + s3 + lambda + eventbridge),
+    uploadEvents: round(uploadEvents),
+    total: round(dynamodb + sqsCost + s3 + lambda + eventbridge + uploadEvents),
   };
 }

@@ -106,6 +106,7 @@ export async function runLoadTest(
     const events = subscriber
       ? await awaitEvents(subscriber, uploadRows, `loadtest/${runId}/`, onProgress)
       : undefined;
+    const publisherInvocations = target.eventSource?.invocations;
 
     const dlq = await peekMessages(target.sqs, target.dlqUrl, dlqBefore + workload.poisonInjected + 100);
     const dlqCounts = classifyDlq(
@@ -156,7 +157,17 @@ export async function runLoadTest(
       ? await measureWritesPerEvent(target, injector, runId, options, onProgress)
       : undefined;
     const cost = callsPerObject
-      ? costPerMillion(callsPerObject, 1, { ...DEFAULT_COST_ASSUMPTIONS, batchSize: options.batchSize })
+      ? costPerMillion(
+          callsPerObject,
+          1,
+          { ...DEFAULT_COST_ASSUMPTIONS, batchSize: options.batchSize },
+          events && publisherInvocations !== undefined
+            ? {
+                publishesPerUpload: events.received / uploads,
+                invocationsPerUpload: publisherInvocations / uploads,
+              }
+            : undefined,
+        )
       : undefined;
 
     let calibratedPutsPerSec: number | null = null;

@@ -115,7 +115,7 @@ export function summarize(report: LoadTestReport): [string, string][] {
     [
       'cost per million uploads',
       report.cost
-        ? `$${report.cost.total} (DynamoDB ${report.cost.dynamodb}, SQS ${report.cost.sqs}, S3 ${report.cost.s3}, Lambda ${report.cost.lambda}${report.cost.eventbridge ? `, EventBridge ${report.cost.eventbridge}` : ''})`
+        ? `$${report.cost.total} (DynamoDB ${report.cost.dynamodb}, SQS ${report.cost.sqs}, S3 ${report.cost.s3}, Lambda ${report.cost.lambda}${report.cost.eventbridge ? `, EventBridge ${report.cost.eventbridge}` : ''}${report.cost.uploadEvents ? `, upload events ${report.cost.uploadEvents}` : ''})`
         : 'not measured here',
     ],
     [

@@ -50,7 +50,7 @@ export interface LoadTarget {
   /** The stack's upload events topic, where it has one, and an SNS client for it. */
   readonly events?: { readonly topicArn: string; readonly sns: SNSClient };
   /** The embedded stack's stream event source in front of the publisher, which chaos kills. */
-  readonly eventSource?: { kill(): Promise<void>; readonly kills: number };
+  readonly eventSource?: { kill(): Promise<void>; readonly kills: number; readonly invocations: number };
   /** Resources for one run of the worker (embedded only): worker concurrency and batch size. */
   readonly recordsInFlight?: number;
   /** The worker's EMF count totals since the target was opened, where its EMF output is readable. */

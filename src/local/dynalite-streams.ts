@@ -223,12 +223,48 @@ export class DynaliteStreams {
     if (!stream) return this.#send(headers, target, body);
     const keys = await this.#keysOf(headers, tableName, input.Item ?? input.Key);
     if (!keys) return this.#send(headers, target, body);
+    const operation = target.slice(DYNAMODB.length);
     return this.#withLocks([lockName(tableName, keys)], async () => {
-      const before = await this.#readItem(headers, tableName, keys);
-      const answer = await this.#send(headers, target, body);
-      if (answer.status === 200) stream.append(keys, before, await this.#readItem(headers, tableName, keys));
-      return answer;
+      const images = await this.#writeWithImages(headers, target, input, operation, tableName, keys);
+      if (images.answer.status === 200) stream.append(keys, images.before, images.after);
+      return images.answer;
     });
+  }
+
+  /**
+   * Makes one write and learns the item before and after it with as few extra calls as it can:
+   * the write's own `ReturnValues` (`ALL_OLD` for a put or a delete, `ALL_NEW` for an update) when
+   * the caller asked for none (they are taken out of its answer), a consistent read otherwise. A
+   * put's item after it is the item it put.
+   */
+  async #writeWithImages(
+    headers: IncomingHttpHeaders,
+    target: string,
+    input: Record<string, unknown>,
+    operation: string,
+    tableName: string,
+    keys: WireItem,
+  ): Promise<{ answer: Answer; before: WireItem | undefined; after: WireItem | undefined }> {
+    const asked =
+      input.ReturnValues === undefined || input.ReturnValues === 'NONE' ? undefined : input.ReturnValues;
+    const wanted = operation === 'UpdateItem' ? 'ALL_NEW' : 'ALL_OLD';
+    const readBefore = operation === 'UpdateItem' || (asked !== undefined && asked !== 'ALL_OLD');
+    const before = readBefore ? await this.#readItem(headers, tableName, keys) : undefined;
+    const sent = asked === undefined ? { ...input, ReturnValues: wanted } : input;
+    let answer = await this.#send(headers, target, JSON.stringify(sent));
+    if (answer.status !== 200) return { answer, before, after: undefined };
+    const parsed = JSON.parse(answer.body) as { Attributes?: WireItem };
+    const returned = asked === undefined || asked === wanted ? parsed.Attributes : undefined;
+    if (asked === undefined) {
+      const { Attributes: _taken, ...rest } = parsed;
+      answer = { ...answer, body: JSON.stringify(rest) };
+    }
+    const oldImage = readBefore ? before : returned;
+    let newImage: WireItem | undefined;
+    if (operation === 'PutItem') newImage = input.Item as WireItem;
+    else if (operation === 'UpdateItem')
+      newImage = returned ?? (await this.#readItem(headers, tableName, keys));
+    return { answer, before: oldImage, after: newImage };
   }
 
   async #batchWrite(

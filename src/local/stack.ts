@@ -253,6 +253,8 @@ export interface LocalUploadEvents {
   kill(): Promise<void>;
   /** Kills so far. */
   readonly kills: number;
+  /** Invocations of the publisher so far (each a batch of stream records). */
+  readonly invocations: number;
   stop(): Promise<void>;
 }
 
@@ -289,7 +291,11 @@ async function startUploadEvents(options: {
   const { TopicArn } = await setup.send(new CreateTopicCommand({ Name: options.names.uploadEventsTopic }));
   setup.destroy();
   if (!TopicArn) throw new Error('the embedded SNS created no upload events topic');
-  const handler = createEventsPublisher({ sns, topicArn: TopicArn });
+  const publish = createEventsPublisher({ sns, topicArn: TopicArn });
+  const handler: typeof publish = (event) => {
+    (events as { invocations: number }).invocations += 1;
+    return publish(event);
+  };
   const pollerFrom = (checkpoint?: StreamCheckpoint) =>
     new LocalStreamPoller({
       dynamodb: options.dynamodb,
@@ -311,6 +317,7 @@ async function startUploadEvents(options: {
       await events.poller.start();
     },
     kills: 0,
+    invocations: 0,
     async kill() {
       const checkpoint = new Map(events.poller.checkpoint);
       await events.poller.stop();

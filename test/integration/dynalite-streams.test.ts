@@ -186,6 +186,40 @@ describe('DynamoDB Streams in front of dynalite', () => {
     ).rejects.toThrow(/not a valid iterator/);
   });
 
+  it("answers each write as dynalite does: the caller's ReturnValues, and none it did not ask for", async () => {
+    const put = await clients.dynamodb.send(
+      new PutItemCommand({ TableName: 'log', Item: { pk: s('rv'), sk: s('1'), n: { N: '1' } } }),
+    );
+    expect(put.Attributes).toBeUndefined();
+    const updated = await clients.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: 'log',
+        Key: { pk: s('rv'), sk: s('1') },
+        UpdateExpression: 'SET n = :n',
+        ExpressionAttributeValues: { ':n': { N: '2' } },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    expect(updated.Attributes).toEqual({ n: { N: '1' } });
+    const removed = await clients.dynamodb.send(
+      new DeleteItemCommand({ TableName: 'log', Key: { pk: s('rv'), sk: s('1') }, ReturnValues: 'ALL_OLD' }),
+    );
+    expect(removed.Attributes).toEqual({ pk: s('rv'), sk: s('1'), n: { N: '2' } });
+    const { records } = await streamOf(clients, 'log');
+    const ofKey = records.filter((record) => record.dynamodb?.Keys?.pk?.S === 'rv');
+    expect(
+      ofKey.map((record) => [
+        record.eventName,
+        record.dynamodb?.OldImage?.n?.N,
+        record.dynamodb?.NewImage?.n?.N,
+      ]),
+    ).toEqual([
+      ['INSERT', undefined, '1'],
+      ['MODIFY', '1', '2'],
+      ['REMOVE', '2', undefined],
+    ]);
+  });
+
   it('keeps the order of each key under concurrent writers', async () => {
     await Promise.all(
       Array.from({ length: 40 }, (_, index) =>

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AwsCallCounter, difference, dynamoDbWrites } from '../../loadtest/aws-call-counter.js';
 import { costPerMillion } from '../../loadtest/cost.js';
-import { checkEvents, expectedEventId } from '../../loadtest/event-feed.js';
 import { summarizeCpuProfile } from '../../loadtest/cpu-profile.js';
+import { checkEvents, expectedEventId } from '../../loadtest/event-feed.js';
 import { busyWhile, meanOfFirst } from '../../loadtest/event-loop.js';
 import { FaultInjector } from '../../loadtest/fault-injector.js';
 import { limitingFactor } from '../../loadtest/limit.js';
@@ -215,6 +215,17 @@ describe('numbers', () => {
     );
     expect(heardByEventBridge.eventbridge).toBeCloseTo(1);
     expect(heardByEventBridge.total).toBeCloseTo(cost.total + 1);
+    // The upload events: one publish per upload, one publisher invocation per 100 uploads.
+    const withEvents = costPerMillion(
+      { 'DynamoDB.PutItem': 2 },
+      1,
+      { lambdaMemoryMb: 1024, lambdaMsPerBatch: 0, batchSize: 10, writeUnitsPerUploadRow: 2 },
+      { publishesPerUpload: 1, invocationsPerUpload: 0.01 },
+    );
+    expect(withEvents.uploadEvents).toBeCloseTo(
+      0.5 + 0.01 * (0.2 + 1_000_000 * 0.05 * 0.25 * 0.0000133334),
+      2,
+    );
   });
 
   it('counts SDK calls by service and operation, and DynamoDB writes among them', async () => {

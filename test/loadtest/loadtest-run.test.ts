@@ -43,7 +43,13 @@ describe('load test, small run on the embedded stack', () => {
     });
     expect(report.problems).toEqual([]);
     // Each row announced once to a subscriber of the events topic, and nothing else of this run.
-    expect(report.events).toMatchObject({ expected: 210, received: 210, missing: 0, orphan: 0, duplicated: 0 });
+    expect(report.events).toMatchObject({
+      expected: 210,
+      received: 210,
+      missing: 0,
+      orphan: 0,
+      duplicated: 0,
+    });
     expect(report.callsPerObject?.['S3.HeadObject']).toBe(1);
     expect(report.calibratedPutsPerSec).toBeGreaterThan(0);
     // The whole stack runs in this process: how busy it kept the event loop tells what limited the run.
