@@ -1,3 +1,4 @@
+import type { ScanFailureAction } from './core/scan-result.js';
 import type { ValidationRules } from './core/validation.js';
 import { ConfigError } from './errors.js';
 
@@ -28,6 +29,17 @@ export interface WorkerConfig {
    * Env: `CONTENT_CHECKS` (`true` | `false`). @default true
    */
   readonly contentChecks: boolean;
+  /**
+   * The malware-scan gate: accepted objects are recorded with a pending scan and copied only once
+   * GuardDuty's scan result says they are clean. Env: `MALWARE_SCAN_GATE` (`true` | `false`).
+   * @default false
+   */
+  readonly malwareScanGate: boolean;
+  /**
+   * What an object whose scan did not complete (`SKIPPED`, `FAILED`) gets: `hold` (never copied)
+   * or `accept` (copied as if clean). Env: `SCAN_FAILURE_ACTION`. @default hold
+   */
+  readonly scanFailureAction: ScanFailureAction;
 }
 
 /** The environment variable names the worker reads; the CDK stack sets the same names. */
@@ -44,6 +56,8 @@ export const CONFIG_ENV = {
   watchedBuckets: 'WATCHED_BUCKETS',
   contentChecks: 'CONTENT_CHECKS',
   rejectMismatchedTypes: 'REJECT_MISMATCHED_TYPES',
+  malwareScanGate: 'MALWARE_SCAN_GATE',
+  scanFailureAction: 'SCAN_FAILURE_ACTION',
 } as const;
 
 /** Shards per bucket-day of the `byBucketDay` index when `GSI_SHARD_COUNT` is not set. */
@@ -192,6 +206,8 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     gsiShardCount: optionalInteger(env, CONFIG_ENV.gsiShardCount, 1, 1000) ?? DEFAULT_GSI_SHARD_COUNT,
     idempotencyTtlSeconds: optionalInteger(env, CONFIG_ENV.idempotencyTtlSeconds, 60, 31_536_000) ?? 86_400,
     contentChecks: optionalBoolean(env, CONFIG_ENV.contentChecks) ?? true,
+    malwareScanGate: optionalBoolean(env, CONFIG_ENV.malwareScanGate) ?? false,
+    scanFailureAction: scanFailureActionOf(env),
     validation: Object.freeze({
       ...(rejectMismatchedTypes !== undefined && { rejectMismatchedTypes }),
       ...(maxObjectBytes !== undefined && { maxObjectBytes }),
@@ -199,6 +215,15 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
       ...(blockedExtensions !== undefined && { blockedExtensions }),
     }),
   });
+}
+
+function scanFailureActionOf(env: Env): ScanFailureAction {
+  const value = optionalString(env, CONFIG_ENV.scanFailureAction) ?? 'hold';
+  if (value !== 'hold' && value !== 'accept')
+    throw new ConfigError(
+      `${CONFIG_ENV.scanFailureAction} must be hold or accept, not ${JSON.stringify(value)}`,
+    );
+  return value;
 }
 
 /** The backfill function's validated configuration (S3 Batch Operations). */

@@ -26,3 +26,15 @@ export class MalformedMessageError extends S3IngestError {
     this.name = 'MalformedMessageError';
   }
 }
+
+/**
+ * A malware scan result for an upload whose row is not written yet (the scan was faster than
+ * the worker): the record fails, and SQS delivers it again until the row exists or, after
+ * `maxReceiveCount` receives, moves it to the DLQ.
+ */
+export class ScanBeforeUploadError extends S3IngestError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ScanBeforeUploadError';
+  }
+}

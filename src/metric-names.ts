@@ -23,6 +23,12 @@ export const MetricName = {
   ForeignEventsIgnored: 'ForeignEventsIgnored',
   /** Accepted objects recorded without their copy: archived storage class, or no time left to copy. */
   CopiesSkipped: 'CopiesSkipped',
+  /** Malware scan results recorded on upload rows (GuardDuty's, or ClamAV's locally). */
+  ScansRecorded: 'ScansRecorded',
+  /** Scans that found malware: each such object is rejected and never copied. */
+  ThreatsFound: 'ThreatsFound',
+  /** Scans that did not complete, whose objects the gate holds (`scanFailureAction` hold). */
+  ScansHeld: 'ScansHeld',
   IngestLatency: 'IngestLatency',
 } as const;
 

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type PreviousState,
   STATE_SK,
@@ -7,6 +7,7 @@ import {
   type StateOutcome,
   type UploadRow,
 } from '../core/log-items.js';
+import type { RowScan, ScanResultStatus, ScanStatus } from '../core/scan-result.js';
 
 /** What applying a state change did, and the copy bookkeeping the row held before it. */
 export interface StateResult {
@@ -32,7 +33,34 @@ export interface UploadLog {
    * the state row has moved on to a newer event meanwhile.
    */
   markCopied(pk: string, sequencerKey: string, copiedTo: string): Promise<void>;
+  /**
+   * Records a malware scan result on the upload row of exactly the scanned version, and for an
+   * infected one makes the row `REJECTED` with `reason`. A result no newer than the one recorded
+   * changes nothing (`unchanged`); `missing` when the row is not written yet.
+   */
+  recordScan(scan: ScanRecord): Promise<ScanRecordResult>;
+  /** The upload rows of one content of an object (every version with that eTag), with their scans. */
+  rowsOfContent(pk: string, eTag: string): Promise<RowScan[]>;
+  /** Records a copy on the state row while it still holds the content `eTag`. */
+  markCopiedIfCurrent(pk: string, eTag: string, copiedTo: string): Promise<boolean>;
 }
+
+/** A scan result to record on an upload row. */
+export interface ScanRecord {
+  readonly pk: string;
+  readonly sk: string;
+  readonly scanStatus: ScanStatus;
+  readonly scanResult: ScanResultStatus;
+  readonly scanThreats: readonly string[];
+  readonly scannedAt: string;
+  /** For malware: the row becomes `REJECTED` with this reason. */
+  readonly rejectReason?: string;
+}
+
+/** What recording a scan did; the row after it when it was recorded. */
+export type ScanRecordResult =
+  | { readonly outcome: 'recorded'; readonly row: Readonly<Record<string, unknown>> }
+  | { readonly outcome: 'unchanged' | 'missing' };
 
 /** What a conditional put of an upload row did. */
 export type PutRowResult =
@@ -137,6 +165,99 @@ export class DynamoDbUploadLog implements UploadLog {
       return { outcome: previous.sequencerKey === change.sequencerKey ? 'unchanged' : 'advanced', previous };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return { outcome: 'stale' };
+      throw error;
+    }
+  }
+
+  async recordScan(scan: ScanRecord): Promise<ScanRecordResult> {
+    const names: Record<string, string> = {
+      '#pk': 'pk',
+      '#scanStatus': 'scanStatus',
+      '#scanResult': 'scanResult',
+      '#scanThreats': 'scanThreats',
+      '#scannedAt': 'scannedAt',
+    };
+    const values: Record<string, unknown> = {
+      ':scanStatus': scan.scanStatus,
+      ':scanResult': scan.scanResult,
+      ':scanThreats': [...scan.scanThreats],
+      ':scannedAt': scan.scannedAt,
+    };
+    let update =
+      'SET #scanStatus = :scanStatus, #scanResult = :scanResult, #scanThreats = :scanThreats, #scannedAt = :scannedAt';
+    if (scan.rejectReason !== undefined) {
+      Object.assign(names, { '#status': 'status', '#reason': 'reason' });
+      Object.assign(values, { ':rejected': 'REJECTED', ':reason': scan.rejectReason });
+      update += ', #status = :rejected, #reason = :reason';
+    }
+    try {
+      const { Attributes } = await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: scan.pk, sk: scan.sk },
+          UpdateExpression: update,
+          // A re-scan of the same version replaces an older result; the same result again changes nothing.
+          ConditionExpression:
+            'attribute_exists(#pk) AND (attribute_not_exists(#scannedAt) OR #scannedAt < :scannedAt)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { outcome: 'recorded', row: Attributes ?? {} };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        return { outcome: error.Item ? 'unchanged' : 'missing' };
+      throw error;
+    }
+  }
+
+  async rowsOfContent(pk: string, eTag: string): Promise<RowScan[]> {
+    const rows: RowScan[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :eTag)',
+          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#status': 'status' },
+          ExpressionAttributeValues: { ':pk': pk, ':eTag': eTag },
+          ProjectionExpression: '#sk, #status, scanStatus, scanResult',
+          ConsistentRead: true,
+          ...(start && { ExclusiveStartKey: start }),
+        }),
+      );
+      for (const item of (page.Items ?? []) as RowScan[]) {
+        // `begins_with` also matches a longer eTag (a multipart `...-1` against `...-12`).
+        if (item.sk === eTag || item.sk.startsWith(`${eTag}#`)) rows.push(item);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return rows;
+  }
+
+  async markCopiedIfCurrent(pk: string, eTag: string, copiedTo: string): Promise<boolean> {
+    try {
+      await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk, sk: STATE_SK },
+          UpdateExpression: 'SET #copiedTo = :copiedTo, #copiedSequencerKey = #sequencerKey',
+          ConditionExpression: '#eTag = :eTag AND #status = :present',
+          ExpressionAttributeNames: {
+            '#copiedTo': 'copiedTo',
+            '#copiedSequencerKey': 'copiedSequencerKey',
+            '#sequencerKey': 'sequencerKey',
+            '#eTag': 'eTag',
+            '#status': 'status',
+          },
+          ExpressionAttributeValues: { ':copiedTo': copiedTo, ':eTag': eTag, ':present': 'PRESENT' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }

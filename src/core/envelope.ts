@@ -1,6 +1,7 @@
 import { MalformedMessageError } from '../errors.js';
 import { EVENTBRIDGE_CREATED_REASONS, EVENTBRIDGE_DETAIL_TYPES } from './s3-eventbridge-event.js';
 import { decodeS3EventKey } from './s3-key.js';
+import { isScanResultEvent, parseScanResultEvent } from './scan-result.js';
 import { isValidSequencer } from './sequencer.js';
 import type { ObjectEvent, ObjectEventKind, ParsedMessage } from './types.js';
 
@@ -14,8 +15,8 @@ const optionalString = (value: unknown): string | undefined =>
 
 /**
  * Recognises the body of one SQS message: a raw S3 notification, the same wrapped by SNS,
- * an S3 event delivered by EventBridge, or the `s3:TestEvent` S3 sends when notifications
- * are configured.
+ * an S3 event delivered by EventBridge, GuardDuty's malware scan result, or the `s3:TestEvent`
+ * S3 sends when notifications are configured.
  *
  * @param body - the SQS message body
  * @returns the test event, or every object event the message holds (keys URL-decoded)
@@ -46,6 +47,7 @@ function parseEnvelope(json: unknown, insideSns: boolean): ParsedMessage {
     }
     return parseEnvelope(inner, true);
   }
+  if (isScanResultEvent(json)) return { type: 'scan-result', scan: parseScanResultEvent(json) };
   if (json.source === 'aws.s3' && typeof json['detail-type'] === 'string') {
     return { type: 'object-events', events: [parseEventBridgeEvent(json)] };
   }
@@ -57,7 +59,7 @@ function parseEnvelope(json: unknown, insideSns: boolean): ParsedMessage {
     };
   }
   throw new MalformedMessageError(
-    'message is not an S3 notification, SNS notification or EventBridge S3 event',
+    'message is not an S3 notification, SNS notification, EventBridge S3 event or GuardDuty scan result',
   );
 }
 

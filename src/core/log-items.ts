@@ -1,3 +1,4 @@
+import type { RowScanStatus, ScanResultStatus } from './scan-result.js';
 import { sequencerOrderKey } from './sequencer.js';
 import type { CreatedObjectEvent, ObjectEvent, ObjectStateStatus, UploadStatus } from './types.js';
 
@@ -53,6 +54,8 @@ export interface IngestDecision {
   readonly metadata?: Readonly<Record<string, string>>;
   /** `s3://bucket/key` of the copy, when one was made. */
   readonly copiedTo?: string;
+  /** `PENDING` when the malware-scan gate holds the object until its scan result comes. */
+  readonly scanStatus?: RowScanStatus;
 }
 
 /** Options that shape upload rows. */
@@ -82,6 +85,14 @@ export interface UploadRow {
   readonly status: UploadStatus;
   readonly reason?: string;
   readonly copiedTo?: string;
+  /** The malware scan: `PENDING` (gate on, no result yet), or GuardDuty's scan status. */
+  readonly scanStatus?: RowScanStatus;
+  /** GuardDuty's result: `NO_THREATS_FOUND`, `THREATS_FOUND`, ... */
+  readonly scanResult?: ScanResultStatus;
+  /** The threats GuardDuty named, when it found any. */
+  readonly scanThreats?: readonly string[];
+  /** When the scan result came (GuardDuty's event time). */
+  readonly scannedAt?: string;
   readonly processedAt: string;
   readonly ingestLatencyMs: number;
   /** The SQS message whose handling wrote the row. */
@@ -126,6 +137,7 @@ export function buildUploadRow(
     status: decision.status,
     ...(decision.reason !== undefined && { reason: decision.reason }),
     ...(decision.copiedTo !== undefined && { copiedTo: decision.copiedTo }),
+    ...(decision.scanStatus !== undefined && { scanStatus: decision.scanStatus }),
     processedAt: new Date(now).toISOString(),
     ingestLatencyMs: Math.max(0, now - eventMillis),
     ...(options.retentionDays !== undefined && {

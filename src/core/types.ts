@@ -1,3 +1,5 @@
+import type { ScanResult } from './scan-result.js';
+
 /** What happened to an object, as the worker understands one S3 event record. */
 export type ObjectEventKind = 'created' | 'removed';
 
@@ -31,7 +33,8 @@ export interface CreatedObjectEvent extends ObjectEvent {
 /** What the recognised body of one SQS message holds. */
 export type ParsedMessage =
   | { readonly type: 'test-event' }
-  | { readonly type: 'object-events'; readonly events: readonly ObjectEvent[] };
+  | { readonly type: 'object-events'; readonly events: readonly ObjectEvent[] }
+  | { readonly type: 'scan-result'; readonly scan: ScanResult };
 
 /** Status of an upload row; part of the upload log's public contract. */
 export type UploadStatus = 'STORED' | 'REJECTED' | 'GONE';

@@ -81,7 +81,7 @@ function objectFields(image: Readonly<Record<string, unknown>>) {
  * The event one change of the upload log announces, or `undefined` for a change that is none of
  * its kinds: a new upload row (`upload.recorded`); a state row whose removal changed what the
  * object is (`object.removed`: deleted, or another version now current); an upload row `reprocess`
- * corrected (`upload.corrected`). Duplicates, stale events and test events write no such change;
+ * corrected, or whose malware scan changed its status (`upload.corrected`). Duplicates, stale events and test events write no such change;
  * copy bookkeeping, a removal of a noncurrent version and TTL expiry are not announced.
  */
 export function uploadEventOf(change: LogChange): UploadEvent | undefined {
@@ -111,16 +111,23 @@ export function uploadEventOf(change: LogChange): UploadEvent | undefined {
       processedAt,
     };
   }
+  // A correction: `reprocess` rewrote the row, or a malware scan changed its status.
   const reprocessedAt = text(row, 'reprocessedAt');
-  if (reprocessedAt === undefined || reprocessedAt === text(change.oldImage, 'reprocessedAt'))
-    return undefined;
+  const reprocessed = reprocessedAt !== undefined && reprocessedAt !== text(change.oldImage, 'reprocessedAt');
+  const scannedAt = text(row, 'scannedAt');
+  const rescanned =
+    scannedAt !== undefined &&
+    scannedAt !== text(change.oldImage, 'scannedAt') &&
+    text(row, 'status') !== text(change.oldImage, 'status');
+  const correctedAt = reprocessed ? reprocessedAt : rescanned ? scannedAt : undefined;
+  if (correctedAt === undefined) return undefined;
   const previousStatus = text(change.oldImage, 'status');
   return {
     ...base,
-    id: changeId('upload.corrected', pk, sk, reprocessedAt),
+    id: changeId('upload.corrected', pk, sk, correctedAt),
     type: 'upload.corrected',
-    time: reprocessedAt,
-    processedAt: reprocessedAt,
+    time: correctedAt,
+    processedAt: correctedAt,
     ...(previousStatus !== undefined && { previousStatus }),
   };
 }

@@ -43,7 +43,11 @@ export function summarizeMessage(message: Message, now = Date.now()): MessageSum
   try {
     const parsed = parseMessageBody(body);
     if (parsed.type === 'test-event') return { ...base, event: 's3:TestEvent' };
-    const records = parsed.events.map((e) => ({ bucket: e.bucket, key: e.key, event: e.eventName }));
+    // A scan result is about one object: it reads as one record, its event the scan's result.
+    const records =
+      parsed.type === 'scan-result'
+        ? [{ bucket: parsed.scan.bucket, key: parsed.scan.key, event: `MalwareScan:${parsed.scan.result}` }]
+        : parsed.events.map((e) => ({ bucket: e.bucket, key: e.key, event: e.eventName }));
     const [first] = records;
     return {
       ...base,

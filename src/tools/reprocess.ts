@@ -118,6 +118,9 @@ async function reprocessObject(
     },
     advanceState: () => Promise.reject(new Error('reprocess does not move state rows')),
     markCopied: () => Promise.reject(new Error('reprocess does not move state rows')),
+    recordScan: () => Promise.reject(new Error('reprocess does not record scans')),
+    rowsOfContent: () => Promise.reject(new Error('reprocess does not read scans')),
+    markCopiedIfCurrent: () => Promise.reject(new Error('reprocess does not move state rows')),
   };
   // A dry run heads and validates for real but copies nothing.
   const objects: ObjectStore = deps.dryRun

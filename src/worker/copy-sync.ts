@@ -1,6 +1,7 @@
 import type { CopyResult, ObjectStore } from '../adapters/object-store.js';
 import type { UploadLog } from '../adapters/upload-log.js';
 import { objectPk } from '../core/log-items.js';
+import { copyClearance, type ScanFailureAction } from '../core/scan-result.js';
 import { type ValidationRules, validateObject } from '../core/validation.js';
 import { readContentType } from './content-read.js';
 import { copyCurrentContent } from './ingest-object.js';
@@ -18,14 +19,20 @@ export interface CopyTarget {
  * that on the state row of `sequencerKey`.
  *
  * @param knownAccepted - the content passed validation already; otherwise it is headed and validated first
- * @returns `rejected` when the content fails validation (no copy), else the copy's result
+ * @returns `rejected` when the content fails validation or its scan found malware (no copy),
+ *   `pending-scan` when the gate waits for its scan, else the copy's result
  */
 export type CopySync = (
   target: CopyTarget,
   sequencerKey: string,
   knownAccepted: boolean,
   deadline?: number,
-) => Promise<CopyResult | 'rejected'>;
+) => Promise<CopyResult | 'rejected' | 'pending-scan'>;
+
+/** The malware-scan gate's settings, when it is on. */
+export interface ScanGate {
+  readonly failureAction: ScanFailureAction;
+}
 
 /**
  * The copy rule, outside the idempotent step: once the queue drains, the destination holds the
@@ -39,8 +46,15 @@ export function createCopySync(
   destinationBucket: string,
   rules: ValidationRules,
   contentChecks = false,
+  scanGate?: ScanGate,
 ): CopySync {
   return async (target, sequencerKey, knownAccepted, deadline) => {
+    if (scanGate) {
+      // Under the gate only content a scan cleared is copied, whichever path made it current.
+      const rows = await log.rowsOfContent(objectPk(target.bucket, target.key), target.eTag);
+      const clearance = copyClearance(rows, scanGate.failureAction);
+      if (clearance !== 'clean') return clearance === 'infected' ? 'rejected' : 'pending-scan';
+    }
     let size = target.size;
     if (!knownAccepted) {
       const head = await objects.head({ bucket: target.bucket, key: target.key });

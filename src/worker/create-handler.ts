@@ -58,6 +58,7 @@ export function createWorkerHandler(deps: WorkerDependencies): WorkerHandler {
   const settings = {
     validation: config.validation,
     contentChecks: config.contentChecks,
+    malwareScanGate: config.malwareScanGate,
     ...(config.copyDestinationBucket !== undefined && {
       copyDestinationBucket: config.copyDestinationBucket,
     }),
@@ -85,8 +86,14 @@ export function createWorkerHandler(deps: WorkerDependencies): WorkerHandler {
         config.copyDestinationBucket,
         config.validation,
         config.contentChecks,
+        config.malwareScanGate ? { failureAction: config.scanFailureAction } : undefined,
       ),
     }),
+    ...(config.copyDestinationBucket !== undefined && {
+      copyDestinationBucket: config.copyDestinationBucket,
+    }),
+    scanGate: config.malwareScanGate,
+    scanFailureAction: config.scanFailureAction,
     metrics,
     logger,
     now,

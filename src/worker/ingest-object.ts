@@ -14,6 +14,8 @@ export interface IngestSettings {
   readonly contentChecks?: boolean;
   readonly copyDestinationBucket?: string;
   readonly rowOptions: UploadRowOptions;
+  /** The malware-scan gate: accepted objects wait for their scan (`PENDING`) and are not copied here. @default false */
+  readonly malwareScanGate?: boolean;
 }
 
 /** The ports the idempotent step uses. */
@@ -124,7 +126,10 @@ export async function ingestObject(
   let decision: IngestDecision =
     verdict.status === 'ACCEPTED' ? { status: 'STORED' } : { status: verdict.status, reason: verdict.reason };
   let copySkipped: CopySkipped | undefined;
-  if (decision.status === 'STORED' && settings.copyDestinationBucket) {
+  if (decision.status === 'STORED' && settings.malwareScanGate) {
+    // The copy waits for the scan result (record-handler's scan branch makes it when clean).
+    decision = { status: 'STORED', scanStatus: 'PENDING' };
+  } else if (decision.status === 'STORED' && settings.copyDestinationBucket) {
     const { result, copiedTo } = await copyCurrentContent(
       { ...event, ...(event.size === undefined && head?.size !== undefined && { size: head.size }) },
       ports.objects,

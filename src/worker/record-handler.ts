@@ -10,8 +10,11 @@ import {
   objectPk,
   removalLeavesNothing,
   type StateChange,
+  uploadSk,
 } from '../core/log-items.js';
+import { malwareReason, type ScanFailureAction, type ScanResult, scanVerdict } from '../core/scan-result.js';
 import type { CreatedObjectEvent, ObjectEvent } from '../core/types.js';
+import { ScanBeforeUploadError } from '../errors.js';
 import {
   type CountMetric,
   type IngestMetrics,
@@ -19,7 +22,7 @@ import {
   PendingMetrics,
 } from '../observability.js';
 import type { CopySync } from './copy-sync.js';
-import type { IngestCall, IngestOutcome } from './ingest-object.js';
+import { copyCurrentContent, type IngestCall, type IngestOutcome } from './ingest-object.js';
 import type { KeyedSerializer } from './keyed-serializer.js';
 
 /**
@@ -53,6 +56,12 @@ export interface RecordHandlerDependencies {
   readonly now: () => number;
   /** Buckets whose events are recorded; others are ignored. @default every bucket */
   readonly watchedBuckets?: readonly string[];
+  /** Where a clean object is copied once its scan result comes (the gate on). */
+  readonly copyDestinationBucket?: string;
+  /** The malware-scan gate: copies wait for a clean scan result. @default false */
+  readonly scanGate?: boolean;
+  /** What a scan that did not complete means. @default hold */
+  readonly scanFailureAction?: ScanFailureAction;
 }
 
 type LogKeys = { messageId: string; objectUri?: string };
@@ -112,6 +121,9 @@ export function createRecordHandler(
       if (message.type === 'test-event') {
         pending.count('TestEventsSkipped');
         deps.logger.info('s3:TestEvent acknowledged', keys);
+      } else if (message.type === 'scan-result') {
+        keys.objectUri = objectPk(message.scan.bucket, message.scan.key);
+        await handleScanResult(message.scan, scope, delivery, keys);
       } else {
         // In message order: a message may hold several events for the same key.
         for (const event of message.events) {
@@ -200,6 +212,86 @@ async function handleCreated(
   }
 }
 
+/**
+ * A malware scan result: recorded on the upload row of exactly the scanned version (bucket, key,
+ * eTag, versionId). Malware makes the row `REJECTED` and is never copied; under the gate a clean
+ * result copies the object, if that content is still its current one. The same result again
+ * changes nothing; a result before its upload row is retried until the row exists.
+ */
+async function handleScanResult(
+  scan: ScanResult,
+  deps: RecordScope,
+  delivery: Delivery,
+  keys: LogKeys,
+): Promise<void> {
+  if (deps.watchedBuckets && !deps.watchedBuckets.includes(scan.bucket)) {
+    deps.metrics.count('ForeignEventsIgnored');
+    deps.logger.warn('scan result for a bucket this stack does not watch ignored', {
+      ...keys,
+      bucket: scan.bucket,
+    });
+    return;
+  }
+  const verdict = scanVerdict(scan, deps.scanFailureAction ?? 'hold');
+  const pk = objectPk(scan.bucket, scan.key);
+  const recorded = await deps.log.recordScan({
+    pk,
+    sk: uploadSk(scan.eTag, scan.versionId),
+    scanStatus: scan.status,
+    scanResult: scan.result,
+    scanThreats: scan.threats,
+    scannedAt: scan.scannedAt,
+    ...(verdict === 'infected' && { rejectReason: malwareReason(scan.threats) }),
+  });
+  if (recorded.outcome === 'missing') {
+    throw new ScanBeforeUploadError(
+      `scan result for ${pk} (eTag ${scan.eTag}${scan.versionId ? `, version ${scan.versionId}` : ''}) before its upload row; retried until the row is written`,
+    );
+  }
+  if (recorded.outcome !== 'recorded') {
+    deps.metrics.count('DuplicatesSkipped');
+    deps.logger.debug('scan result already recorded', keys);
+    return;
+  }
+  // Counted by the write that recorded it, at once (as removals are): a retry finds it recorded.
+  deps.countNow('ScansRecorded');
+  if (verdict === 'infected') {
+    deps.countNow('ThreatsFound');
+    deps.logger.warn('malware found: the upload is rejected and not copied', {
+      ...keys,
+      threats: scan.threats,
+      versionId: scan.versionId,
+    });
+    return;
+  }
+  if (verdict === 'held') {
+    deps.countNow('ScansHeld');
+    deps.logger.warn('malware scan did not complete: the object is held, not copied', {
+      ...keys,
+      scanStatus: scan.status,
+      scanResult: scan.result,
+    });
+    return;
+  }
+  const row = recorded.row;
+  if (!deps.scanGate || !deps.copyDestinationBucket || row.status !== 'STORED') return;
+  // The copy follows the current content: If-Match on the scanned eTag fails when it was overwritten or deleted.
+  const { result, copiedTo } = await copyCurrentContent(
+    {
+      bucket: scan.bucket,
+      key: scan.key,
+      eTag: scan.eTag,
+      ...(typeof row.size === 'number' && { size: row.size }),
+    },
+    deps.objects,
+    deps.copyDestinationBucket,
+    delivery.copyDeadline,
+  );
+  if (result === 'copied') await deps.log.markCopiedIfCurrent(pk, scan.eTag, copiedTo);
+  else if (result === 'archived' || result === 'out-of-time') deps.metrics.count('CopiesSkipped');
+  deps.logger.info('scan result recorded: clean', { ...keys, copy: result });
+}
+
 async function handleRemoved(
   event: ObjectEvent,
   deps: RecordScope,
@@ -264,6 +356,10 @@ async function syncCopy(
   keys: LogKeys,
 ): Promise<void> {
   const result = await copySync(target, change.sequencerKey, knownAccepted, delivery.copyDeadline);
+  if (result === 'pending-scan') {
+    deps.logger.info('copy waits for the malware scan of the current content', keys);
+    return;
+  }
   if (result === 'archived' || result === 'out-of-time') deps.metrics.count('CopiesSkipped');
   deps.logger.info('copy brought up to the current version', { ...keys, result });
 }

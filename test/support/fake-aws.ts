@@ -17,7 +17,7 @@ import {
   S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { InMemoryAws } from './in-memory-aws.js';
@@ -97,8 +97,17 @@ export function installFakeAws() {
     });
     documents.on(UpdateCommand).callsFake(async (input) => {
       checkFaults(UpdateCommand, input);
-      const old = memory.updateState(input.Key as Item, input.ExpressionAttributeValues as Item);
-      return old && input.ReturnValues === 'ALL_OLD' ? { Attributes: old } : {};
+      return memory.updateLogItem(
+        input.Key as Item,
+        input.ExpressionAttributeValues as Item,
+        input.ReturnValues as string | undefined,
+      );
+    });
+    documents.on(QueryCommand).callsFake(async (input) => {
+      checkFaults(QueryCommand, input);
+      const values = input.ExpressionAttributeValues as Item;
+      const rows = memory.rowsOfContent(String(values[':pk']), String(values[':eTag']));
+      return { Items: rows, Count: rows.length };
     });
     dynamodb.on(PutItemCommand).callsFake(async (input) => {
       checkFaults(PutItemCommand, input);

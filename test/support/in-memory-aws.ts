@@ -102,6 +102,83 @@ export class InMemoryAws {
     this.idempotencyTable.set(id, item);
   }
 
+  /**
+   * The worker's scan record on an upload row (`recordScan`): only on an existing row, only a
+   * newer result; the failure carries the row when it exists. @returns the row after it
+   */
+  recordScanRow(scan: {
+    pk: string;
+    sk: string;
+    scanStatus: string;
+    scanResult: string;
+    scanThreats: readonly string[];
+    scannedAt: string;
+    rejectReason?: string;
+  }): Item {
+    const id = `${scan.pk}|${scan.sk}`;
+    const row = this.logTable.get(id);
+    if (!row) throw conditionFailed();
+    if (row.scannedAt !== undefined && String(row.scannedAt) >= scan.scannedAt) throw conditionFailed(row);
+    const next: Item = {
+      ...row,
+      scanStatus: scan.scanStatus,
+      scanResult: scan.scanResult,
+      scanThreats: [...scan.scanThreats],
+      scannedAt: scan.scannedAt,
+      ...(scan.rejectReason !== undefined && { status: 'REJECTED', reason: scan.rejectReason }),
+    };
+    this.logTable.set(id, next);
+    return structuredClone(next);
+  }
+
+  /**
+   * UpdateItem on the log table, told apart by its values: a scan record (`:scannedAt`), the copy
+   * bookkeeping on a state row holding an eTag (`:present`), or the state row's advance and copy
+   * bookkeeping by sequencer. @returns the attributes the call asked to return (plain)
+   */
+  updateLogItem(key: Item, values: Item, returnValues?: string): { Attributes?: Item } {
+    if (values[':scannedAt'] !== undefined) {
+      const row = this.recordScanRow({
+        pk: String(key.pk),
+        sk: String(key.sk),
+        scanStatus: String(values[':scanStatus']),
+        scanResult: String(values[':scanResult']),
+        scanThreats: values[':scanThreats'] as string[],
+        scannedAt: String(values[':scannedAt']),
+        ...(values[':reason'] !== undefined && { rejectReason: String(values[':reason']) }),
+      });
+      return { Attributes: row };
+    }
+    if (values[':present'] !== undefined) {
+      if (!this.markCopiedIfCurrent(String(key.pk), String(values[':eTag']), String(values[':copiedTo'])))
+        throw conditionFailed();
+      return {};
+    }
+    const old = this.updateState(key, values);
+    return old && returnValues === 'ALL_OLD' ? { Attributes: old } : {};
+  }
+
+  /** The upload rows of one content (`rowsOfContent`). */
+  rowsOfContent(pk: string, eTag: string): { sk: string; status?: string; scanStatus?: string; scanResult?: string }[] {
+    return [...this.logTable.values()]
+      .filter((item) => item.pk === pk && (item.sk === eTag || String(item.sk).startsWith(`${eTag}#`)))
+      .map((item) => ({
+        sk: String(item.sk),
+        ...(item.status !== undefined && { status: String(item.status) }),
+        ...(item.scanStatus !== undefined && { scanStatus: String(item.scanStatus) }),
+        ...(item.scanResult !== undefined && { scanResult: String(item.scanResult) }),
+      }));
+  }
+
+  /** The copy bookkeeping on a state row that still holds `eTag` (`markCopiedIfCurrent`). */
+  markCopiedIfCurrent(pk: string, eTag: string, copiedTo: string): boolean {
+    const id = `${pk}|STATE`;
+    const state = this.logTable.get(id);
+    if (!state || state.eTag !== eTag || state.status !== 'PRESENT') return false;
+    this.logTable.set(id, { ...state, copiedTo, copiedSequencerKey: state.sequencerKey });
+    return true;
+  }
+
   uploadRows(): Item[] {
     return [...this.logTable.values()].filter((item) => item.sk !== 'STATE');
   }
@@ -218,6 +295,16 @@ export class InMemoryAws {
           return { created: false, ...(typeof writtenBy === 'string' && { writtenBy }) };
         }
       },
+      recordScan: async (scan) => {
+        try {
+          return { outcome: 'recorded', row: this.recordScanRow(scan) };
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+          return { outcome: (error as { Item?: unknown }).Item ? 'unchanged' : 'missing' };
+        }
+      },
+      rowsOfContent: async (pk, eTag) => this.rowsOfContent(pk, eTag),
+      markCopiedIfCurrent: async (pk, eTag, copiedTo) => this.markCopiedIfCurrent(pk, eTag, copiedTo),
       advanceState: async (change) => {
         const values: Item = {};
         for (const [name, value] of Object.entries(change)) values[`:${name}`] = value;
@@ -269,8 +356,13 @@ export class InMemoryAws {
           this.updateIdempotencyRecord(key, values);
           return {};
         }
-        const old = this.updateState(key, values);
-        return old && input.ReturnValues === 'ALL_OLD' ? { Attributes: marshall(old) } : {};
+        const { Attributes } = this.updateLogItem(key, values, input.ReturnValues as string | undefined);
+        return Attributes ? { Attributes: marshall(Attributes, { removeUndefinedValues: true }) } : {};
+      }
+      case 'QueryCommand': {
+        const values = unmarshall(input.ExpressionAttributeValues as never);
+        const rows = this.rowsOfContent(String(values[':pk']), String(values[':eTag']));
+        return { Items: rows.map((row) => marshall(row)), Count: rows.length };
       }
       case 'GetItemCommand': {
         const item = this.idempotencyTable.get(String(unmarshall(input.Key as never).id));

@@ -13,9 +13,19 @@ describe('loadConfig', () => {
       gsiShardCount: 8,
       idempotencyTtlSeconds: 86_400,
       contentChecks: true,
+      malwareScanGate: false,
+      scanFailureAction: 'hold',
       validation: {},
     });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads the malware-scan gate and its failure action, and refuses an action it does not know', () => {
+    const config = loadConfig({ ...required, MALWARE_SCAN_GATE: 'true', SCAN_FAILURE_ACTION: 'accept' });
+    expect(config).toMatchObject({ malwareScanGate: true, scanFailureAction: 'accept' });
+    expect(() => loadConfig({ ...required, SCAN_FAILURE_ACTION: 'ignore' })).toThrow(
+      'SCAN_FAILURE_ACTION must be hold or accept, not "ignore"',
+    );
   });
 
   it('reads content checks and the mismatch rule, and refuses what is not a boolean', () => {
