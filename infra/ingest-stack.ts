@@ -77,6 +77,8 @@ function pickConstructProps(props: IngestStackProps): S3IngestProps {
     ...(props.blockedExtensions !== undefined && { blockedExtensions: props.blockedExtensions }),
     ...(props.contentChecks !== undefined && { contentChecks: props.contentChecks }),
     ...(props.rejectMismatchedTypes !== undefined && { rejectMismatchedTypes: props.rejectMismatchedTypes }),
+    ...(props.malwareProtection !== undefined && { malwareProtection: props.malwareProtection }),
+    ...(props.scanFailureAction !== undefined && { scanFailureAction: props.scanFailureAction }),
     ...(props.alarmThresholds !== undefined && { alarmThresholds: props.alarmThresholds }),
     ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
     ...(props.notifyEmail !== undefined && { notifyEmail: props.notifyEmail }),

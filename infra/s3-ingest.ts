@@ -11,6 +11,7 @@ import { BackfillFunction } from './constructs/backfill-function.js';
 import { type AlarmThresholds, IngestAlarms } from './constructs/ingest-alarms.js';
 import { IngestDashboard } from './constructs/ingest-dashboard.js';
 import { IngestQueues } from './constructs/ingest-queues.js';
+import { MalwareProtection } from './constructs/malware-protection.js';
 import { PrivateBucket } from './constructs/private-bucket.js';
 import { UploadEvents } from './constructs/upload-events.js';
 import { UploadLogTables } from './constructs/upload-log-tables.js';
@@ -85,6 +86,15 @@ export interface S3IngestProps {
   readonly contentChecks?: boolean;
   /** Reject content that contradicts its declared Content-Type. @default false */
   readonly rejectMismatchedTypes?: boolean;
+  /**
+   * The malware-scan gate: a GuardDuty Malware Protection plan (tagging on) for each watched bucket
+   * the construct owns, a rule that sends every watched bucket's scan results to the ingest queue,
+   * accepted objects recorded `scan: PENDING` and copied only after a clean scan, malware `REJECTED`
+   * (`ThreatsFound` alarm). An imported bucket's owner makes its plan. @default false
+   */
+  readonly malwareProtection?: boolean;
+  /** What an object whose scan did not complete (skipped, failed) gets: `hold` (never copied) or `accept`. @default 'hold' */
+  readonly scanFailureAction?: 'hold' | 'accept';
   /** @default the thresholds of docs/operating.md */
   readonly alarmThresholds?: AlarmThresholds;
   /**
@@ -147,6 +157,8 @@ export class S3Ingest extends Construct {
   readonly backfill: BackfillFunction | undefined;
   /** The upload events: the log's stream, the publisher, the topic subscribers subscribe to. */
   readonly uploadEvents: UploadEvents;
+  /** GuardDuty Malware Protection and the scan results' rule, when `malwareProtection` is on. */
+  readonly malwareProtection: MalwareProtection | undefined;
 
   constructor(scope: Construct, id: string, props: S3IngestProps = {}) {
     super(scope, id);
@@ -230,6 +242,8 @@ export class S3Ingest extends Construct {
         ...(props.rejectMismatchedTypes !== undefined && {
           rejectMismatchedTypes: props.rejectMismatchedTypes,
         }),
+        ...(props.malwareProtection && { malwareScanGate: true }),
+        ...(props.scanFailureAction !== undefined && { scanFailureAction: props.scanFailureAction }),
         watchedBuckets: this.watchedBuckets.map((bucket) => bucket.bucketName),
       },
     });
@@ -252,6 +266,7 @@ export class S3Ingest extends Construct {
       ...(props.alarmEmail && { alarmEmail: props.alarmEmail }),
       ...(props.alarmTopic && { topic: props.alarmTopic }),
     });
+    this.malwareProtection = props.malwareProtection ? this.protectFromMalware(watched) : undefined;
     this.uploadEvents = new UploadEvents(this, 'UploadEvents', {
       uploadLog: this.tables.uploadLog,
       alarmTopic: this.alarms.topic,
@@ -264,7 +279,7 @@ export class S3Ingest extends Construct {
       deadLetterQueue: this.queues.deadLetterQueue,
       worker: this.worker.function,
       tables: [this.tables.uploadLog, this.tables.idempotency],
-      alarms: [...this.alarms.alarms, ...this.uploadEvents.alarms],
+      alarms: [...this.alarms.alarms, ...this.uploadEvents.alarms, ...(this.malwareProtection?.alarms ?? [])],
     });
     if (props.toolOutputs ?? true) this.addToolOutputs(props);
     this.acknowledgeUnavoidableFindings();
@@ -299,6 +314,32 @@ export class S3Ingest extends Construct {
       }),
     );
     return rule;
+  }
+
+  /**
+   * The malware-scan gate's AWS side: plans for the buckets this construct owns, the rule for every
+   * watched bucket's scan results, the alarms; the worker may query the log for a content's scans.
+   */
+  private protectFromMalware(watched: readonly WatchedBucket[]): MalwareProtection {
+    const owned = watched.map((entry) => entry.bucket).filter((bucket) => bucket instanceof Bucket);
+    for (const entry of watched) {
+      if (entry.bucket instanceof Bucket) continue;
+      Annotations.of(this).addInfo(
+        `${entry.bucket.bucketName} is imported: its owner turns on GuardDuty Malware Protection for S3 (tagging on) for it; ` +
+          "this app makes plans only for the buckets it owns, and hears every watched bucket's scan results.",
+      );
+    }
+    // The copy rule asks which scans a content has had (every version with its eTag).
+    this.worker.role.addToPolicy(
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.tables.uploadLog.tableArn] }),
+    );
+    return new MalwareProtection(this, 'MalwareProtection', {
+      protectedBuckets: owned,
+      watchedBuckets: this.watchedBuckets,
+      queue: this.queues.queue,
+      deadLetterQueue: this.queues.deadLetterQueue,
+      alarmTopic: this.alarms.topic,
+    });
   }
 
   /** The outputs the tools find the deployment by, under the names of {@link OUTPUT}. */

@@ -24,6 +24,8 @@ export const CONTEXT_KEYS = [
   'blockedExtensions',
   'contentChecks',
   'rejectMismatchedTypes',
+  'malwareProtection',
+  'scanFailureAction',
   'oldestMessageAgeSeconds',
   'recordsFailedThreshold',
   'ingestLatencyP99Ms',
@@ -120,6 +122,10 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): {
       `context ingestBucketEvents must be notifications or eventbridge, got "${ingestBucketEvents}"`,
     );
   }
+  const scanFailureAction = text('scanFailureAction');
+  if (scanFailureAction !== undefined && !['hold', 'accept'].includes(scanFailureAction)) {
+    throw new Error(`context scanFailureAction must be hold or accept, got "${scanFailureAction}"`);
+  }
   return {
     stackName: text('stackName') ?? 's3-ingest',
     // Keys left out keep the stack's own defaults.
@@ -148,6 +154,8 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): {
       blockedExtensions: list('blockedExtensions'),
       contentChecks: flag('contentChecks'),
       rejectMismatchedTypes: flag('rejectMismatchedTypes'),
+      malwareProtection: flag('malwareProtection'),
+      scanFailureAction: scanFailureAction as 'hold' | 'accept' | undefined,
       alarmThresholds: Object.keys(thresholds).length > 0 ? thresholds : undefined,
     }),
   };

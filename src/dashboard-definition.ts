@@ -55,6 +55,11 @@ export const DASHBOARD_GRAPHS: readonly GraphSpec[] = [
     ].map(perMinute),
   },
   {
+    title: 'Malware scans (per minute)',
+    left: [MetricName.ScansRecorded].map(perMinute),
+    right: [MetricName.ThreatsFound, MetricName.ScansHeld].map(perMinute),
+  },
+  {
     title: 'Ingest latency (ms)',
     left: [
       { source: 'worker', metric: MetricName.IngestLatency, statistic: 'p50', label: 'p50' },

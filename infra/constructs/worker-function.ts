@@ -29,6 +29,10 @@ export interface WorkerSettings {
   readonly contentChecks?: boolean;
   /** Reject content that contradicts its declared type. @default false */
   readonly rejectMismatchedTypes?: boolean;
+  /** The malware-scan gate: copies wait for a clean scan result. @default false */
+  readonly malwareScanGate?: boolean;
+  /** What a scan that did not complete means: hold or accept. @default hold */
+  readonly scanFailureAction?: 'hold' | 'accept';
   /** Bucket names (or tokens) whose events the worker records; events of others are ignored. */
   readonly watchedBuckets?: readonly string[];
 }
@@ -63,6 +67,8 @@ function environmentOf(settings: WorkerSettings, logLevel: string): Record<strin
   const optional: [string, string | number | boolean | readonly string[] | undefined][] = [
     [CONFIG_ENV.contentChecks, settings.contentChecks],
     [CONFIG_ENV.rejectMismatchedTypes, settings.rejectMismatchedTypes],
+    [CONFIG_ENV.malwareScanGate, settings.malwareScanGate],
+    [CONFIG_ENV.scanFailureAction, settings.scanFailureAction],
     [CONFIG_ENV.copyDestinationBucket, settings.copyDestinationBucket],
     [CONFIG_ENV.retentionDays, settings.retentionDays],
     [CONFIG_ENV.gsiShardCount, settings.gsiShardCount],
@@ -96,6 +102,8 @@ const SETTING_OF_VARIABLE: Readonly<Record<string, string>> = {
   [CONFIG_ENV.blockedExtensions]: 'blockedExtensions',
   [CONFIG_ENV.contentChecks]: 'contentChecks',
   [CONFIG_ENV.rejectMismatchedTypes]: 'rejectMismatchedTypes',
+  [CONFIG_ENV.malwareScanGate]: 'malwareProtection',
+  [CONFIG_ENV.scanFailureAction]: 'scanFailureAction',
 };
 
 /**

@@ -217,7 +217,8 @@ export function buildScanResultEvent(options: {
       },
       scanResultDetails: {
         scanResultStatus: options.result,
-        threats: options.threats && options.threats.length > 0 ? options.threats.map((name) => ({ name })) : null,
+        threats:
+          options.threats && options.threats.length > 0 ? options.threats.map((name) => ({ name })) : null,
       },
     },
   };

@@ -37,6 +37,13 @@ const VARIANTS: Readonly<Record<string, IngestStackProps>> = {
       eventBridgeBucketNames: ['team-b-uploads'],
       existingBucketNames: ['team-a-uploads'],
     },
+  'malware protection (GuardDuty plan, scan results rule, gate) with a copy destination and an existing bucket':
+    {
+      malwareProtection: true,
+      scanFailureAction: 'accept',
+      copyDestination: true,
+      existingBucketNames: ['team-a-uploads'],
+    },
 };
 
 describe.runIf(VERSION)(`cfn-lint (${VERSION})`, () => {

@@ -159,7 +159,10 @@ export class InMemoryAws {
   }
 
   /** The upload rows of one content (`rowsOfContent`). */
-  rowsOfContent(pk: string, eTag: string): { sk: string; status?: string; scanStatus?: string; scanResult?: string }[] {
+  rowsOfContent(
+    pk: string,
+    eTag: string,
+  ): { sk: string; status?: string; scanStatus?: string; scanResult?: string }[] {
     return [...this.logTable.values()]
       .filter((item) => item.pk === pk && (item.sk === eTag || String(item.sk).startsWith(`${eTag}#`)))
       .map((item) => ({
