@@ -279,7 +279,7 @@ export class S3Ingest extends Construct {
       deadLetterQueue: this.queues.deadLetterQueue,
       worker: this.worker.function,
       tables: [this.tables.uploadLog, this.tables.idempotency],
-      alarms: [...this.alarms.alarms, ...this.uploadEvents.alarms, ...(this.malwareProtection?.alarms ?? [])],
+      alarms: [...this.alarms.alarms, ...this.uploadEvents.alarms],
     });
     if (props.toolOutputs ?? true) this.addToolOutputs(props);
     this.acknowledgeUnavoidableFindings();
@@ -338,7 +338,6 @@ export class S3Ingest extends Construct {
       watchedBuckets: this.watchedBuckets,
       queue: this.queues.queue,
       deadLetterQueue: this.queues.deadLetterQueue,
-      alarmTopic: this.alarms.topic,
     });
   }
 

@@ -199,5 +199,21 @@ export function alarmSpecs(thresholds: AlarmThresholds = {}): AlarmSpec[] {
       threshold: t.dynamoDbThrottledWrites ?? 1,
       description: 'DynamoDB throttled writes to the table; records are retried but slow down.',
     },
+    {
+      name: 'ThreatsFound',
+      series: { source: 'worker', metric: MetricName.ThreatsFound, statistic: 'Sum' },
+      periodSeconds: 300,
+      threshold: 1,
+      description:
+        'A malware scan found a threat: the upload is REJECTED (reason malware: ...) and never copied. See RUNBOOK.md, ThreatsFound.',
+    },
+    {
+      name: 'ScansHeld',
+      series: { source: 'worker', metric: MetricName.ScansHeld, statistic: 'Sum' },
+      periodSeconds: 300,
+      threshold: 1,
+      description:
+        'A malware scan did not complete (skipped or failed): the object is held and not copied. See RUNBOOK.md, ScansHeld.',
+    },
   ];
 }

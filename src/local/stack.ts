@@ -5,6 +5,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from 'fauxqs';
 import { S3ObjectStore } from '../adapters/object-store.js';
 import { DynamoDbUploadLog } from '../adapters/upload-log.js';
@@ -12,6 +13,7 @@ import { CONFIG_ENV, loadConfig, type WorkerConfig } from '../config.js';
 import { matchesEventPattern } from '../core/event-pattern.js';
 import { buildEventBridgeS3Event } from '../core/s3-eventbridge-event.js';
 import { buildS3Notification, type S3Change } from '../core/s3-notification.js';
+import { GUARDDUTY_SOURCE } from '../core/scan-result.js';
 import { createEventsPublisher } from '../events/publisher.js';
 import { IngestMetrics, logger, type MetricTotals } from '../observability.js';
 import { writePrivateFile } from '../tools/private-files.js';
@@ -33,6 +35,13 @@ import {
   type WorkerLambdaSettings,
   workerSettingsOf,
 } from './lambda/template-settings.js';
+import {
+  CLAMAV_INSTALL_HINT,
+  findClamAv,
+  LocalMalwareScans,
+  type LocalScanResult,
+  scanWithClamAv,
+} from './malware-scanner.js';
 import { SequencerClock } from './notification.js';
 import {
   createBuckets,
@@ -103,6 +112,14 @@ export interface LocalStackOptions {
    * often) to `send` it: the load test delays and repeats notifications with it. @default send at once
    */
   readonly notificationTap?: (body: string, send: NotificationSink) => Promise<void>;
+  /**
+   * Plays GuardDuty's part when the template turns malware protection on: scans each new object
+   * version and sends GuardDuty's scan result event. `false` turns it off.
+   * @default ClamAV when installed (`findClamAv`), else off with a notice
+   */
+  readonly malwareScanner?: ((bytes: Buffer) => Promise<LocalScanResult>) | false;
+  /** Where the local stack's notices go (malware scanning off). @default stderr */
+  readonly onNotice?: (message: string) => void;
   /** Replaces the worker's handler (the load test's naive baseline). @default the real worker */
   readonly handler?: (clients: LocalClients, config: WorkerConfig) => PollerHandler;
   /** Event source settings over the template's; `false` runs no worker (tools and tests that drive it themselves). */
@@ -183,6 +200,8 @@ export interface LocalStack {
   readonly dynamodbBackend: DynamoDbBackend;
   /** The upload events chain (the log's stream, the publisher, the topic), when the template has one. */
   readonly uploadEvents: LocalUploadEvents | undefined;
+  /** The malware scans (ClamAV in GuardDuty's place), when the template protects the bucket and a scanner runs. */
+  readonly malwareScans: LocalMalwareScans | undefined;
   /** Whether TTL is enabled on the tables (not on dynalite). */
   readonly ttlEnabled: boolean;
   /** Stops the worker, then the servers; no port stays bound. */
@@ -235,6 +254,45 @@ function messagesFor(change: S3Change, delivery: OwnBucketDelivery): string[] {
     }
   }
   return bodies;
+}
+
+/**
+ * The malware scans, when the template sends GuardDuty's scan results to the queue: with the
+ * scanner given, or ClamAV when it is installed; without one, a notice says scanning is off.
+ */
+function startMalwareScans(options: {
+  app: FastifyInstance;
+  delivery: OwnBucketDelivery;
+  region: string;
+  send: (body: string) => Promise<void>;
+  scanner: LocalStackOptions['malwareScanner'];
+  notice: (message: string) => void;
+}): LocalMalwareScans | undefined {
+  const protectedBucket = options.delivery.eventPatterns.some((pattern) =>
+    JSON.stringify(pattern.source ?? []).includes(GUARDDUTY_SOURCE),
+  );
+  if (!protectedBucket || options.scanner === false) return undefined;
+  let scan = options.scanner;
+  if (!scan) {
+    const engine = findClamAv();
+    if (!engine) {
+      options.notice(
+        `malware scanning is off locally: ClamAV is not installed (${CLAMAV_INSTALL_HINT}); uploads stay scanStatus PENDING`,
+      );
+      return undefined;
+    }
+    options.notice(`malware scans: ${engine.description}, in GuardDuty's place`);
+    scan = (bytes) => scanWithClamAv(engine, bytes);
+  }
+  return new LocalMalwareScans({
+    app: options.app,
+    scan,
+    send: options.send,
+    eventPatterns: () => options.delivery.eventPatterns,
+    region: options.region,
+    account: LOCAL_ACCOUNT,
+    onError: (error) => logger.error('local malware scan failed', { error }),
+  });
 }
 
 /** The upload events chain of a local stack. */
@@ -366,30 +424,38 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     installBucketVersioning(app);
     const watchedBuckets = new Set([names.uploadsBucket]);
     let sinkQueueUrl = '';
+    let malwareScans: LocalMalwareScans | undefined;
+    // S3 delivers its notifications (and EventBridge its events) inside AWS: here inside this
+    // process, no socket and no SDK client (the same SQS JSON request, answered by the emulator's router).
+    const sendToQueue = async (message: string) => {
+      const answer = await app.inject({
+        method: 'POST',
+        url: '/',
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessage' },
+        payload: JSON.stringify({ QueueUrl: sinkQueueUrl, MessageBody: message }),
+      });
+      if (answer.statusCode >= 300) throw new Error(`SendMessage of a notification failed: ${answer.body}`);
+    };
     // As the synthesized stack hears its own bucket (read below): by notifications until it says otherwise.
     let delivery: OwnBucketDelivery = { notifications: true, eventPatterns: [] };
     const bridge = installS3NotificationBridge(app, {
       region,
       watchedBuckets,
       sequencers: new SequencerClock(),
-      messagesFor: (change) => messagesFor(change, delivery),
-      sink: async (body) => {
-        // S3 delivers its notifications inside AWS: here inside this process, no socket and no SDK
-        // client (the same SQS JSON request, answered by the emulator's router).
-        const send = async (message: string) => {
-          const answer = await app.inject({
-            method: 'POST',
-            url: '/',
-            headers: {
-              'content-type': 'application/x-amz-json-1.0',
-              'x-amz-target': 'AmazonSQS.SendMessage',
-            },
-            payload: JSON.stringify({ QueueUrl: sinkQueueUrl, MessageBody: message }),
+      messagesFor: (change) => {
+        // GuardDuty scans each new version of a protected bucket's objects.
+        if (malwareScans && change.eventName.startsWith('ObjectCreated:') && change.eTag) {
+          malwareScans.add({
+            bucket: change.bucket,
+            key: change.key,
+            eTag: change.eTag,
+            ...(change.versionId !== undefined && { versionId: change.versionId }),
           });
-          if (answer.statusCode >= 300)
-            throw new Error(`SendMessage of a notification failed: ${answer.body}`);
-        };
-        await (options.notificationTap ? options.notificationTap(body, send) : send(body));
+        }
+        return messagesFor(change, delivery);
+      },
+      sink: async (body) => {
+        await (options.notificationTap ? options.notificationTap(body, sendToQueue) : sendToQueue(body));
       },
     });
     // fauxqs' own CLI binds every interface; embedded, it listens on loopback only.
@@ -433,6 +499,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     });
     sinkQueueUrl = queues.ingest.url;
+    malwareScans = startMalwareScans({
+      app,
+      delivery,
+      region,
+      send: sendToQueue,
+      scanner: options.malwareScanner,
+      notice: options.onNotice ?? ((message) => process.stderr.write(`${message}\n`)),
+    });
+    if (malwareScans) {
+      const scans = malwareScans;
+      cleanups.push(() => scans.idle());
+    }
     // The upload events read the log's stream: DynamoDB Local's own, or the one kept in front of dynalite.
     const streamSource = template ? streamSourceOf(template) : undefined;
     const { ttl } = await createTables(clients.dynamodb, names, { stream: streamSource !== undefined });
@@ -608,6 +686,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambdaSettings,
       bridge,
       poller,
+      malwareScans,
       dynamodbBackend: dynamo.backend,
       ttlEnabled: ttl,
       stop: stopAll,

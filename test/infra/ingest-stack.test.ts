@@ -299,7 +299,7 @@ describe('alarms and dashboard', () => {
       return `${p.Namespace}/${p.MetricName}`;
     });
 
-  it('alarms on the DLQ, queue age, worker errors and throttles, failed records, latency and DynamoDB throttles', () => {
+  it('alarms on the DLQ, queue age, worker errors and throttles, failed records, latency, DynamoDB throttles and malware', () => {
     expect(alarmMetrics(template).sort()).toEqual(
       [
         'AWS/SQS/ApproximateNumberOfMessagesVisible',
@@ -314,6 +314,9 @@ describe('alarms and dashboard', () => {
         'AWS/SQS/ApproximateNumberOfMessagesVisible',
         'AWS/Lambda/Errors',
         'AWS/Lambda/IteratorAge',
+        // Malware scans that found a threat, or did not complete (zero without malwareProtection).
+        'S3Ingest/ThreatsFound',
+        'S3Ingest/ScansHeld',
       ].sort(),
     );
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
