@@ -20,6 +20,10 @@ export const UPLOAD_COLUMNS: Column<LogRow>[] = [
   { header: 'sourceIp', value: (r) => r.sourceIp as string },
   { header: 'reason', value: (r) => r.reason as string },
   { header: 'copiedTo', value: (r) => r.copiedTo as string },
+  {
+    header: 'scan',
+    value: (r) => [r.scanStatus, r.scanResult].filter((part) => typeof part === 'string').join(' '),
+  },
   { header: 'processedAt', value: (r) => r.processedAt as string },
 ];
 

@@ -142,3 +142,14 @@ describe('the gate', () => {
     expect(uploadEventOf({ eventName: 'MODIFY', oldImage: before, newImage: clean })).toBeUndefined();
   });
 });
+
+describe('the scan in the tools', () => {
+  it('shows a row\u2019s scan in the uploads table and CSV (status, then result)', async () => {
+    const { UPLOAD_COLUMNS } = await import('../../src/tools/upload-queries.js');
+    const scan = UPLOAD_COLUMNS.find((column) => column.header === 'scan');
+    const row = { pk: 's3://b/k', sk: 'e', scanStatus: 'COMPLETED', scanResult: 'THREATS_FOUND' };
+    expect(scan?.value(row)).toBe('COMPLETED THREATS_FOUND');
+    expect(scan?.value({ pk: 's3://b/k', sk: 'e', scanStatus: 'PENDING' })).toBe('PENDING');
+    expect(scan?.value({ pk: 's3://b/k', sk: 'e' })).toBe('');
+  });
+});

@@ -98,6 +98,7 @@ async function loadUploads() {
       el('td', row.status, { class: `status-${row.status}` }),
       el('td', row.size),
       el('td', row.uploader),
+      scanCell(row),
       el('td', row.reason ?? ''),
     );
     tr.addEventListener('click', () => void showObject(row.bucket, row.key));
@@ -127,6 +128,7 @@ async function showObject(bucket, key) {
         el('td', row.eTag),
         el('td', row.versionId ?? ''),
         el('td', row.status, { class: `status-${row.status}` }),
+        scanCell(row),
         el('td', row.copiedTo ?? ''),
         el('td', row.reason ?? ''),
         el('td', row.messageId ?? ''),
@@ -305,6 +307,12 @@ async function loadDashboard() {
     }),
   );
   for (const graph of data.graphs) drawGraph(graph);
+}
+
+/** A row's malware scan: its status, and its result once there is one (a threat in red). */
+function scanCell(row) {
+  const text = [row.scanStatus, row.scanResult].filter((part) => part).join(' ');
+  return el('td', text, row.scanResult ? { class: `scan-${row.scanResult}` } : {});
 }
 
 // ---- Events ---------------------------------------------------------------------------------
