@@ -242,7 +242,10 @@ export class S3Ingest extends Construct {
         ...(props.rejectMismatchedTypes !== undefined && {
           rejectMismatchedTypes: props.rejectMismatchedTypes,
         }),
-        ...(props.malwareProtection && { malwareScanGate: true }),
+        ...(props.malwareProtection && {
+          malwareScanGate: true,
+          scanCheckQueueUrl: this.queues.queue.queueUrl,
+        }),
         ...(props.scanFailureAction !== undefined && { scanFailureAction: props.scanFailureAction }),
         watchedBuckets: this.watchedBuckets.map((bucket) => bucket.bucketName),
       },
@@ -332,6 +335,10 @@ export class S3Ingest extends Construct {
     // The copy rule asks which scans a content has had (every version with its eTag).
     this.worker.role.addToPolicy(
       new PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.tables.uploadLog.tableArn] }),
+    );
+    // The delayed check of each pending scan goes to the ingest queue (SQS-managed encryption: no key).
+    this.worker.role.addToPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queues.queue.queueArn] }),
     );
     return new MalwareProtection(this, 'MalwareProtection', {
       protectedBuckets: owned,

@@ -40,6 +40,14 @@ export interface WorkerConfig {
    * or `accept` (copied as if clean). Env: `SCAN_FAILURE_ACTION`. @default hold
    */
   readonly scanFailureAction: ScanFailureAction;
+  /**
+   * Under the gate, where the worker sends itself a delayed check of each pending scan (the ingest
+   * queue); a row still `PENDING` when it comes counts `ScansOverdue`. Env: `SCAN_CHECK_QUEUE_URL`.
+   * @default no checks
+   */
+  readonly scanCheckQueueUrl?: string;
+  /** How long a scan may take before it is overdue (1-900 s, SQS's longest delay). Env: `SCAN_DEADLINE_SECONDS`. @default 900 */
+  readonly scanDeadlineSeconds: number;
 }
 
 /** The environment variable names the worker reads; the CDK stack sets the same names. */
@@ -58,6 +66,8 @@ export const CONFIG_ENV = {
   rejectMismatchedTypes: 'REJECT_MISMATCHED_TYPES',
   malwareScanGate: 'MALWARE_SCAN_GATE',
   scanFailureAction: 'SCAN_FAILURE_ACTION',
+  scanCheckQueueUrl: 'SCAN_CHECK_QUEUE_URL',
+  scanDeadlineSeconds: 'SCAN_DEADLINE_SECONDS',
 } as const;
 
 /** Shards per bucket-day of the `byBucketDay` index when `GSI_SHARD_COUNT` is not set. */
@@ -208,6 +218,10 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     contentChecks: optionalBoolean(env, CONFIG_ENV.contentChecks) ?? true,
     malwareScanGate: optionalBoolean(env, CONFIG_ENV.malwareScanGate) ?? false,
     scanFailureAction: scanFailureActionOf(env),
+    ...(optionalString(env, CONFIG_ENV.scanCheckQueueUrl) !== undefined && {
+      scanCheckQueueUrl: optionalString(env, CONFIG_ENV.scanCheckQueueUrl),
+    }),
+    scanDeadlineSeconds: optionalInteger(env, CONFIG_ENV.scanDeadlineSeconds, 1, 900) ?? 900,
     validation: Object.freeze({
       ...(rejectMismatchedTypes !== undefined && { rejectMismatchedTypes }),
       ...(maxObjectBytes !== undefined && { maxObjectBytes }),

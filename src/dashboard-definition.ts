@@ -57,7 +57,7 @@ export const DASHBOARD_GRAPHS: readonly GraphSpec[] = [
   {
     title: 'Malware scans (per minute)',
     left: [MetricName.ScansRecorded].map(perMinute),
-    right: [MetricName.ThreatsFound, MetricName.ScansHeld].map(perMinute),
+    right: [MetricName.ThreatsFound, MetricName.ScansHeld, MetricName.ScansOverdue].map(perMinute),
   },
   {
     title: 'Ingest latency (ms)',
@@ -214,6 +214,14 @@ export function alarmSpecs(thresholds: AlarmThresholds = {}): AlarmSpec[] {
       threshold: 1,
       description:
         'A malware scan did not complete (skipped or failed): the object is held and not copied. See RUNBOOK.md, ScansHeld.',
+    },
+    {
+      name: 'ScansOverdue',
+      series: { source: 'worker', metric: MetricName.ScansOverdue, statistic: 'Sum' },
+      periodSeconds: 300,
+      threshold: 1,
+      description:
+        'An upload waited longer than SCAN_DEADLINE_SECONDS for its malware scan result: it is not copied. See RUNBOOK.md, ScansOverdue.',
     },
   ];
 }

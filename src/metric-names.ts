@@ -29,6 +29,8 @@ export const MetricName = {
   ThreatsFound: 'ThreatsFound',
   /** Scans that did not complete, whose objects the gate holds (`scanFailureAction` hold). */
   ScansHeld: 'ScansHeld',
+  /** Uploads still waiting for their scan result when their scan check came (`SCAN_DEADLINE_SECONDS`). */
+  ScansOverdue: 'ScansOverdue',
   IngestLatency: 'IngestLatency',
 } as const;
 

@@ -33,6 +33,8 @@ export interface WorkerSettings {
   readonly malwareScanGate?: boolean;
   /** What a scan that did not complete means: hold or accept. @default hold */
   readonly scanFailureAction?: 'hold' | 'accept';
+  /** Where the worker sends itself the delayed check of each pending scan (the ingest queue's URL). */
+  readonly scanCheckQueueUrl?: string;
   /** Bucket names (or tokens) whose events the worker records; events of others are ignored. */
   readonly watchedBuckets?: readonly string[];
 }
@@ -69,6 +71,7 @@ function environmentOf(settings: WorkerSettings, logLevel: string): Record<strin
     [CONFIG_ENV.rejectMismatchedTypes, settings.rejectMismatchedTypes],
     [CONFIG_ENV.malwareScanGate, settings.malwareScanGate],
     [CONFIG_ENV.scanFailureAction, settings.scanFailureAction],
+    [CONFIG_ENV.scanCheckQueueUrl, settings.scanCheckQueueUrl],
     [CONFIG_ENV.copyDestinationBucket, settings.copyDestinationBucket],
     [CONFIG_ENV.retentionDays, settings.retentionDays],
     [CONFIG_ENV.gsiShardCount, settings.gsiShardCount],
@@ -104,6 +107,7 @@ const SETTING_OF_VARIABLE: Readonly<Record<string, string>> = {
   [CONFIG_ENV.rejectMismatchedTypes]: 'rejectMismatchedTypes',
   [CONFIG_ENV.malwareScanGate]: 'malwareProtection',
   [CONFIG_ENV.scanFailureAction]: 'scanFailureAction',
+  [CONFIG_ENV.scanCheckQueueUrl]: 'malwareProtection',
 };
 
 /**

@@ -1,7 +1,7 @@
 import { MalformedMessageError } from '../errors.js';
 import { EVENTBRIDGE_CREATED_REASONS, EVENTBRIDGE_DETAIL_TYPES } from './s3-eventbridge-event.js';
 import { decodeS3EventKey } from './s3-key.js';
-import { isScanResultEvent, parseScanResultEvent } from './scan-result.js';
+import { isScanResultEvent, parseScanCheck, parseScanResultEvent, SCAN_CHECK_KEY } from './scan-result.js';
 import { isValidSequencer } from './sequencer.js';
 import type { ObjectEvent, ObjectEventKind, ParsedMessage } from './types.js';
 
@@ -48,6 +48,7 @@ function parseEnvelope(json: unknown, insideSns: boolean): ParsedMessage {
     return parseEnvelope(inner, true);
   }
   if (isScanResultEvent(json)) return { type: 'scan-result', scan: parseScanResultEvent(json) };
+  if (SCAN_CHECK_KEY in json) return { type: 'scan-check', check: parseScanCheck(json[SCAN_CHECK_KEY]) };
   if (json.source === 'aws.s3' && typeof json['detail-type'] === 'string') {
     return { type: 'object-events', events: [parseEventBridgeEvent(json)] };
   }

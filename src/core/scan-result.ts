@@ -223,3 +223,41 @@ export function buildScanResultEvent(options: {
     },
   };
 }
+
+/** The key of the worker's own delayed message that checks a pending scan came. */
+export const SCAN_CHECK_KEY = 's3IngestScanCheck';
+
+/** Which upload row a scan check looks at, and when its scan began to wait. */
+export interface ScanCheck {
+  readonly bucket: string;
+  readonly key: string;
+  readonly eTag: string;
+  readonly versionId?: string;
+  /** When the row was recorded `PENDING` (ISO-8601). */
+  readonly pendingSince: string;
+}
+
+/** The message body of a scan check. */
+export function scanCheckBody(check: ScanCheck): string {
+  return JSON.stringify({ [SCAN_CHECK_KEY]: check });
+}
+
+/**
+ * Reads a scan check the worker sent itself. Whoever can send to the queue can send one; it only
+ * ever reads a row, counts and logs.
+ *
+ * @throws {MalformedMessageError} when a field is missing
+ */
+export function parseScanCheck(value: unknown): ScanCheck {
+  const fields = isObject(value) ? value : {};
+  const text = (name: string) =>
+    typeof fields[name] === 'string' && fields[name] !== '' ? String(fields[name]) : undefined;
+  const bucket = text('bucket');
+  const key = text('key');
+  const eTag = text('eTag');
+  const pendingSince = text('pendingSince');
+  if (!bucket || !key || !eTag || !pendingSince || Number.isNaN(Date.parse(pendingSince)))
+    throw new MalformedMessageError('scan check needs bucket, key, eTag and pendingSince');
+  const versionId = text('versionId');
+  return { bucket, key, eTag, ...(versionId !== undefined && { versionId }), pendingSince };
+}

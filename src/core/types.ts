@@ -1,4 +1,4 @@
-import type { ScanResult } from './scan-result.js';
+import type { ScanCheck, ScanResult } from './scan-result.js';
 
 /** What happened to an object, as the worker understands one S3 event record. */
 export type ObjectEventKind = 'created' | 'removed';
@@ -34,7 +34,8 @@ export interface CreatedObjectEvent extends ObjectEvent {
 export type ParsedMessage =
   | { readonly type: 'test-event' }
   | { readonly type: 'object-events'; readonly events: readonly ObjectEvent[] }
-  | { readonly type: 'scan-result'; readonly scan: ScanResult };
+  | { readonly type: 'scan-result'; readonly scan: ScanResult }
+  | { readonly type: 'scan-check'; readonly check: ScanCheck };
 
 /** Status of an upload row; part of the upload log's public contract. */
 export type UploadStatus = 'STORED' | 'REJECTED' | 'GONE';

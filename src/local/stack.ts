@@ -516,7 +516,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const { ttl } = await createTables(clients.dynamodb, names, { stream: streamSource !== undefined });
 
     const workerEnv: Record<string, string> = lambdaSettings
-      ? localWorkerEnvironment(lambdaSettings.environment, names)
+      ? localWorkerEnvironment(lambdaSettings.environment, names, { ingestQueue: queues.ingest.url })
       : { ...TOOLS_ONLY_WORKER_ENV, [CONFIG_ENV.copyDestinationBucket]: names.copyDestinationBucket };
     for (const [name, value] of Object.entries(options.workerEnv ?? {})) {
       if (value === undefined) delete workerEnv[name];

@@ -47,7 +47,9 @@ export function summarizeMessage(message: Message, now = Date.now()): MessageSum
     const records =
       parsed.type === 'scan-result'
         ? [{ bucket: parsed.scan.bucket, key: parsed.scan.key, event: `MalwareScan:${parsed.scan.result}` }]
-        : parsed.events.map((e) => ({ bucket: e.bucket, key: e.key, event: e.eventName }));
+        : parsed.type === 'scan-check'
+          ? [{ bucket: parsed.check.bucket, key: parsed.check.key, event: 'MalwareScan:Check' }]
+          : parsed.events.map((e) => ({ bucket: e.bucket, key: e.key, event: e.eventName }));
     const [first] = records;
     return {
       ...base,

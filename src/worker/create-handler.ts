@@ -10,7 +10,7 @@ import type { WorkerConfig } from '../config.js';
 import type { CreatedObjectEvent } from '../core/types.js';
 import { logger as defaultLogger, IngestMetrics } from '../observability.js';
 import { createCopySync } from './copy-sync.js';
-import { ingestObject } from './ingest-object.js';
+import { ingestObject, type ScanChecks } from './ingest-object.js';
 import { KeyedSerializer } from './keyed-serializer.js';
 import { createRecordHandler, type Execution } from './record-handler.js';
 
@@ -27,6 +27,8 @@ export interface WorkerDependencies {
   /** @default a new instance publishing to the `S3Ingest` namespace */
   readonly metrics?: IngestMetrics;
   /** @default the shared worker logger */
+  /** Sends the delayed check of each pending scan (the malware-scan gate). @default no checks */
+  readonly scanChecks?: ScanChecks;
   readonly logger?: Logger;
   /** Epoch milliseconds. @default Date.now */
   readonly now?: () => number;
@@ -59,6 +61,7 @@ export function createWorkerHandler(deps: WorkerDependencies): WorkerHandler {
     validation: config.validation,
     contentChecks: config.contentChecks,
     malwareScanGate: config.malwareScanGate,
+    ...(config.malwareScanGate && deps.scanChecks && { scanChecks: deps.scanChecks }),
     ...(config.copyDestinationBucket !== undefined && {
       copyDestinationBucket: config.copyDestinationBucket,
     }),

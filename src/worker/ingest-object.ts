@@ -3,6 +3,7 @@ import type { UploadLog } from '../adapters/upload-log.js';
 import { copyDestinationKey } from '../core/copy-plan.js';
 import { describesEventContent, judgeObject } from '../core/decide.js';
 import { buildUploadRow, type IngestDecision, type UploadRowOptions } from '../core/log-items.js';
+import type { ScanCheck } from '../core/scan-result.js';
 import type { CreatedObjectEvent, UploadStatus } from '../core/types.js';
 import type { ValidationRules } from '../core/validation.js';
 import { type ContentRead, readContentType } from './content-read.js';
@@ -16,6 +17,13 @@ export interface IngestSettings {
   readonly rowOptions: UploadRowOptions;
   /** The malware-scan gate: accepted objects wait for their scan (`PENDING`) and are not copied here. @default false */
   readonly malwareScanGate?: boolean;
+  /** Sends the delayed check of a pending scan (the gate on, with `SCAN_CHECK_QUEUE_URL`). */
+  readonly scanChecks?: ScanChecks;
+}
+
+/** Where the worker sends itself the delayed check of a pending scan. */
+export interface ScanChecks {
+  schedule(check: ScanCheck): Promise<void>;
 }
 
 /** The ports the idempotent step uses. */
@@ -166,6 +174,17 @@ export async function ingestObject(
   });
   const written = put.created;
   const rowWrittenBy = put.created ? call.messageId : put.writtenBy;
+  // The row's writer checks its scan later: also when a retry of that message finds the row it
+  // wrote (the check may not have been sent); a twin message's duplicate does not.
+  if (row.scanStatus === 'PENDING' && settings.scanChecks && (written || rowWrittenBy === call.messageId)) {
+    await settings.scanChecks.schedule({
+      bucket: event.bucket,
+      key: event.key,
+      eTag: event.eTag,
+      ...(event.versionId !== undefined && { versionId: event.versionId }),
+      pendingSince: row.processedAt,
+    });
+  }
   return {
     status: row.status,
     ...(row.reason !== undefined && { reason: row.reason }),

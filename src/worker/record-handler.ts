@@ -12,7 +12,13 @@ import {
   type StateChange,
   uploadSk,
 } from '../core/log-items.js';
-import { malwareReason, type ScanFailureAction, type ScanResult, scanVerdict } from '../core/scan-result.js';
+import {
+  malwareReason,
+  type ScanCheck,
+  type ScanFailureAction,
+  type ScanResult,
+  scanVerdict,
+} from '../core/scan-result.js';
 import type { CreatedObjectEvent, ObjectEvent } from '../core/types.js';
 import { ScanBeforeUploadError } from '../errors.js';
 import {
@@ -124,6 +130,9 @@ export function createRecordHandler(
       } else if (message.type === 'scan-result') {
         keys.objectUri = objectPk(message.scan.bucket, message.scan.key);
         await handleScanResult(message.scan, scope, delivery, keys);
+      } else if (message.type === 'scan-check') {
+        keys.objectUri = objectPk(message.check.bucket, message.check.key);
+        await handleScanCheck(message.check, scope, keys);
       } else {
         // In message order: a message may hold several events for the same key.
         for (const event of message.events) {
@@ -290,6 +299,25 @@ async function handleScanResult(
   if (result === 'copied') await deps.log.markCopiedIfCurrent(pk, scan.eTag, copiedTo);
   else if (result === 'archived' || result === 'out-of-time') deps.metrics.count('CopiesSkipped');
   deps.logger.info('scan result recorded: clean', { ...keys, copy: result });
+}
+
+/**
+ * The worker's own delayed check of a pending scan: a row still `PENDING` counts `ScansOverdue`
+ * (alarmed) and is logged with how long it has waited. It reads, and never changes, the row.
+ */
+async function handleScanCheck(check: ScanCheck, deps: RecordScope, keys: LogKeys): Promise<void> {
+  const sk = uploadSk(check.eTag, check.versionId);
+  const rows = await deps.log.rowsOfContent(objectPk(check.bucket, check.key), check.eTag);
+  const row = rows.find((candidate) => candidate.sk === sk);
+  if (row?.scanStatus !== 'PENDING') return;
+  deps.countNow('ScansOverdue');
+  deps.logger.error('malware scan overdue: no scan result for this upload yet; it is not copied', {
+    ...keys,
+    eTag: check.eTag,
+    versionId: check.versionId,
+    pendingSince: check.pendingSince,
+    waitedSeconds: Math.round((deps.now() - Date.parse(check.pendingSince)) / 1000),
+  });
 }
 
 async function handleRemoved(

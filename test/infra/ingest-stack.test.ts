@@ -317,6 +317,7 @@ describe('alarms and dashboard', () => {
         // Malware scans that found a threat, or did not complete (zero without malwareProtection).
         'S3Ingest/ThreatsFound',
         'S3Ingest/ScansHeld',
+        'S3Ingest/ScansOverdue',
       ].sort(),
     );
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {

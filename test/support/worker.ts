@@ -6,6 +6,7 @@ import { S3ObjectStore } from '../../src/adapters/object-store.js';
 import { DynamoDbUploadLog } from '../../src/adapters/upload-log.js';
 import { loadConfig } from '../../src/config.js';
 import { createWorkerHandler } from '../../src/worker/create-handler.js';
+import type { ScanChecks } from '../../src/worker/ingest-object.js';
 
 /** The worker's required settings, with the table names the fake AWS answers for. */
 export const BASE_ENV = { UPLOAD_LOG_TABLE: 'upload-log', IDEMPOTENCY_TABLE: 'idempotency' };
@@ -14,7 +15,11 @@ export const BASE_ENV = { UPLOAD_LOG_TABLE: 'upload-log', IDEMPOTENCY_TABLE: 'id
  * The real worker handler on real SDK clients, configured as the Lambda would be from `env`;
  * what the clients reach is whatever the test installed (the fake AWS of `installFakeAws`).
  */
-export function buildWorkerHandler(env: Record<string, string> = {}, logger?: Logger) {
+export function buildWorkerHandler(
+  env: Record<string, string> = {},
+  logger?: Logger,
+  scanChecks?: ScanChecks,
+) {
   const config = loadConfig({ ...BASE_ENV, ...env });
   const dynamoDbClient = new DynamoDBClient({ region: 'us-east-1' });
   return createWorkerHandler({
@@ -23,6 +28,7 @@ export function buildWorkerHandler(env: Record<string, string> = {}, logger?: Lo
     log: new DynamoDbUploadLog(dynamoDbClient, config.uploadLogTable),
     dynamoDbClient,
     ...(logger && { logger }),
+    ...(scanChecks && { scanChecks }),
   });
 }
 

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       contentChecks: true,
       malwareScanGate: false,
       scanFailureAction: 'hold',
+      scanDeadlineSeconds: 900,
       validation: {},
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -23,6 +24,13 @@ describe('loadConfig', () => {
   it('reads the malware-scan gate and its failure action, and refuses an action it does not know', () => {
     const config = loadConfig({ ...required, MALWARE_SCAN_GATE: 'true', SCAN_FAILURE_ACTION: 'accept' });
     expect(config).toMatchObject({ malwareScanGate: true, scanFailureAction: 'accept' });
+    expect(
+      loadConfig({ ...required, SCAN_CHECK_QUEUE_URL: 'https://q', SCAN_DEADLINE_SECONDS: '60' }),
+    ).toMatchObject({
+      scanCheckQueueUrl: 'https://q',
+      scanDeadlineSeconds: 60,
+    });
+    expect(() => loadConfig({ ...required, SCAN_DEADLINE_SECONDS: '901' })).toThrow('SCAN_DEADLINE_SECONDS');
     expect(() => loadConfig({ ...required, SCAN_FAILURE_ACTION: 'ignore' })).toThrow(
       'SCAN_FAILURE_ACTION must be hold or accept, not "ignore"',
     );

@@ -153,3 +153,28 @@ describe('the scan in the tools', () => {
     expect(scan?.value({ pk: 's3://b/k', sk: 'e' })).toBe('');
   });
 });
+
+describe('scan checks', () => {
+  it('sends each check to the queue with the deadline as its delay, and reads it back', async () => {
+    const { SendMessageCommand, SQSClient } = await import('@aws-sdk/client-sqs');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const { SqsScanChecks } = await import('../../src/adapters/scan-checks.js');
+    const sqs = mockClient(SQSClient);
+    sqs.on(SendMessageCommand).resolves({});
+    const check = {
+      bucket: 'uploads',
+      key: 'a b',
+      eTag: 'e',
+      versionId: 'v',
+      pendingSince: '2026-12-07T10:00:00.000Z',
+    };
+    await new SqsScanChecks(new SQSClient({ region: 'us-east-1' }), 'https://queue', 900).schedule(check);
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ QueueUrl: 'https://queue', DelaySeconds: 900 });
+    expect(parseMessageBody(String(input?.MessageBody))).toEqual({ type: 'scan-check', check });
+    sqs.restore();
+    expect(() => parseMessageBody('{"s3IngestScanCheck":{"bucket":"b"}}')).toThrow(
+      'scan check needs bucket, key, eTag and pendingSince',
+    );
+  });
+});

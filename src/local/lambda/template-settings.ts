@@ -135,8 +135,11 @@ function loggingOf(config: unknown): WorkerLambdaSettings['logging'] {
 export function localWorkerEnvironment(
   environment: Readonly<Record<string, unknown>>,
   names: LocalResourceNames,
+  urls: { readonly ingestQueue?: string } = {},
 ): Record<string, string> {
   const local: Readonly<Record<string, string>> = {
+    // The worker's own scan checks go to the ingest queue (a URL SQS makes at deploy time).
+    ...(urls.ingestQueue !== undefined && { [CONFIG_ENV.scanCheckQueueUrl]: urls.ingestQueue }),
     [CONFIG_ENV.uploadLogTable]: names.uploadLogTable,
     [CONFIG_ENV.idempotencyTable]: names.idempotencyTable,
     [CONFIG_ENV.copyDestinationBucket]: names.copyDestinationBucket,
