@@ -185,7 +185,8 @@ export class InMemoryS3 {
       throw s3Error('InvalidObjectState', 403);
     const body = object.body ?? new Uint8Array();
     const [, first = '0', last] = /^bytes=(\d+)-(\d*)$/.exec(String(input.Range ?? 'bytes=0-')) ?? [];
-    if (input.Range !== undefined && body.length === 0) throw s3Error('InvalidRange', 416);
+    // A range that starts at or past the end is unsatisfiable (S3 and moto answer 416 InvalidRange).
+    if (input.Range !== undefined && Number(first) >= body.length) throw s3Error('InvalidRange', 416);
     const slice = body.subarray(
       Number(first),
       last === undefined || last === '' ? undefined : Number(last) + 1,
