@@ -21,14 +21,18 @@ export type ScanResultStatus =
   | 'ACCESS_DENIED'
   | 'FAILED';
 
-/** One scan of one object version, as the worker reads it from GuardDuty's event. */
-export interface ScanResult {
+/** One version of an object: what a scan is of. */
+export interface ScannedVersion {
   readonly bucket: string;
   /** As it is (EventBridge does not URL-encode keys). */
   readonly key: string;
   /** Without quotes. */
   readonly eTag: string;
   readonly versionId?: string;
+}
+
+/** One scan of one object version, as the worker reads it from GuardDuty's event. */
+export interface ScanResult extends ScannedVersion {
   readonly status: ScanStatus;
   readonly result: ScanResultStatus;
   readonly threats: readonly string[];
@@ -179,20 +183,18 @@ export function copyClearance(
  * GuardDuty's scan result event for one scanned object version, as it reaches the ingest queue
  * through the stack's EventBridge rule (the local stack's scanner sends exactly this).
  */
-export function buildScanResultEvent(options: {
-  readonly bucket: string;
-  readonly key: string;
-  readonly eTag: string;
-  readonly versionId?: string;
-  readonly status: ScanStatus;
-  readonly result: ScanResultStatus;
-  readonly threats?: readonly string[];
-  readonly time: string;
-  readonly account: string;
-  readonly region: string;
-  readonly planId?: string;
-  readonly id: string;
-}): Record<string, unknown> {
+export function buildScanResultEvent(
+  options: ScannedVersion & {
+    readonly status: ScanStatus;
+    readonly result: ScanResultStatus;
+    readonly threats?: readonly string[];
+    readonly time: string;
+    readonly account: string;
+    readonly region: string;
+    readonly planId?: string;
+    readonly id: string;
+  },
+): Record<string, unknown> {
   return {
     version: '0',
     id: options.id,
@@ -228,11 +230,7 @@ export function buildScanResultEvent(options: {
 export const SCAN_CHECK_KEY = 's3IngestScanCheck';
 
 /** Which upload row a scan check looks at, and when its scan began to wait. */
-export interface ScanCheck {
-  readonly bucket: string;
-  readonly key: string;
-  readonly eTag: string;
-  readonly versionId?: string;
+export interface ScanCheck extends ScannedVersion {
   /** When the row was recorded `PENDING` (ISO-8601). */
   readonly pendingSince: string;
 }

@@ -184,11 +184,15 @@ async function publishAll(
   return published;
 }
 
+/** The path of an object on the embedded S3, each segment of its key URL-encoded. */
+export function objectPathOf(bucket: string, key: string): string {
+  return `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
 /** The object's size, when it still holds the content the event announces. */
 async function sizeOf(app: FastifyInstance, change: PendingChange): Promise<{ size?: number }> {
   if (!change.eventName.startsWith('ObjectCreated:')) return {};
-  const path = `/${change.bucket}/${change.key.split('/').map(encodeURIComponent).join('/')}`;
-  const head = await app.inject({ method: 'HEAD', url: path });
+  const head = await app.inject({ method: 'HEAD', url: objectPathOf(change.bucket, change.key) });
   const sameContent = stripQuotes(String(head.headers.etag ?? '')) === change.eTag;
   const length = Number(head.headers['content-length']);
   return head.statusCode === 200 && sameContent && Number.isFinite(length) ? { size: length } : {};

@@ -9,10 +9,10 @@ afterAll(() => started?.kill());
 
 describe('load test against a running npm start (--target local)', () => {
   it('finds the stack from its stack file, injects faults by SQS, and verifies rows and EMF totals', async () => {
-    // Prepare: npm start as a user runs it for quick retries (3 receives before the DLQ, 10 s
+    // Prepare: npm start as a user runs it for quick retries (2 receives before the DLQ, 10 s
     // visibility timeout). Shorter, a batch slowed past it by a busy machine is received and
     // succeeds twice, which the worker counts twice (docs/worker.md, "Counting").
-    const start = spawnNpmStart(['--max-receive', '3', '--visibility-timeout', '10']);
+    const start = spawnNpmStart(['--max-receive', '2', '--visibility-timeout', '10']);
     started = start;
     await waitFor('npm start to write its stack file', () => existsSync(start.stackFile), {
       timeoutMs: 45_000,
