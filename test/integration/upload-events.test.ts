@@ -160,84 +160,75 @@ describe.each(backends)('upload events on the local stack (%s)', (backend) => {
     expect(new Set(before.map((event) => event.id)).size).toBe(1);
   });
 
-  // The tools read the topic whichever DynamoDB the stack runs on: once is enough.
-  it.runIf(backend === 'dynalite')(
-    's3-ingest events tail prints the events its filter asks for, and removes its queue on Ctrl-C',
-    async () => {
-      const stackFile = join(mkdtempSync(join(tmpdir(), 's3-ingest-tail-')), 'stack.json');
-      await writeStackFile(stackFile, stack.description);
-      const tail = spawn(
-        process.execPath,
-        [
-          join(import.meta.dirname, '../../bin/s3-ingest.js'),
-          'events',
-          'tail',
-          '--stack-file',
-          stackFile,
-          '--filter',
-          'status=REJECTED',
-          '--json',
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      tail.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString('utf8');
-      });
-      tail.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString('utf8');
-      });
-      const exited = new Promise<number | null>((resolve) => tail.once('exit', (code) => resolve(code)));
-      await waitFor('the tail to subscribe', () => stderr.includes('listening to'), { timeoutMs: 30_000 });
-      await put('events/tail ok.txt', 'fine');
-      await put('events/tail\u001b[31mred.exe', 'MZ');
-      await drained(stack);
-      await waitFor('the rejection on stdout', () => stdout.includes('REJECTED'), { timeoutMs: 20_000 });
-      tail.kill('SIGINT');
-      expect(await exited).toBe(0);
-      const lines = stdout
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as UploadEvent);
-      expect(lines.map((event) => [event.key, event.status])).toEqual([
-        ['events/tail\u001b[31mred.exe', 'REJECTED'],
-      ]);
-      const { QueueUrls = [] } = await stack.clients.sqs.send(
-        new ListQueuesCommand({ QueueNamePrefix: 's3-ingest-tail-' }),
-      );
-      expect(QueueUrls).toEqual([]);
-    },
-    90_000,
-  );
+  it('s3-ingest events tail prints the events its filter asks for, and removes its queue on Ctrl-C', async () => {
+    const stackFile = join(mkdtempSync(join(tmpdir(), 's3-ingest-tail-')), 'stack.json');
+    await writeStackFile(stackFile, stack.description);
+    const tail = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, '../../bin/s3-ingest.js'),
+        'events',
+        'tail',
+        '--stack-file',
+        stackFile,
+        '--filter',
+        'status=REJECTED',
+        '--json',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    tail.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    tail.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => tail.once('exit', (code) => resolve(code)));
+    await waitFor('the tail to subscribe', () => stderr.includes('listening to'), { timeoutMs: 30_000 });
+    await put('events/tail ok.txt', 'fine');
+    await put('events/tail\u001b[31mred.exe', 'MZ');
+    await drained(stack);
+    await waitFor('the rejection on stdout', () => stdout.includes('REJECTED'), { timeoutMs: 20_000 });
+    tail.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as UploadEvent);
+    expect(lines.map((event) => [event.key, event.status])).toEqual([
+      ['events/tail\u001b[31mred.exe', 'REJECTED'],
+    ]);
+    const { QueueUrls = [] } = await stack.clients.sqs.send(
+      new ListQueuesCommand({ QueueNamePrefix: 's3-ingest-tail-' }),
+    );
+    expect(QueueUrls).toEqual([]);
+  }, 90_000);
 
-  it.runIf(backend === 'dynalite')(
-    'the console shows the events as they come, and removes its subscription when it closes',
-    async () => {
-      const running = await startLocalConsole(stack, 0);
-      try {
-        await put('events/console.txt', 'c');
-        await drained(stack);
-        const feed = async () =>
-          (await (
-            await fetch(`${running.url}api/events`, { headers: { 'x-console-token': running.token } })
-          ).json()) as { available: boolean; events: UploadEvent[] };
-        await waitFor(
-          'the event on the console',
-          async () => (await feed()).events.some((event) => event.key === 'events/console.txt'),
-          {
-            timeoutMs: 20_000,
-          },
-        );
-        expect((await feed()).available).toBe(true);
-      } finally {
-        await running.close();
-      }
-      const { QueueUrls = [] } = await stack.clients.sqs.send(
-        new ListQueuesCommand({ QueueNamePrefix: 's3-ingest-tail-' }),
+  it('the console shows the events as they come, and removes its subscription when it closes', async () => {
+    const running = await startLocalConsole(stack, 0);
+    try {
+      await put('events/console.txt', 'c');
+      await drained(stack);
+      const feed = async () =>
+        (await (
+          await fetch(`${running.url}api/events`, { headers: { 'x-console-token': running.token } })
+        ).json()) as { available: boolean; events: UploadEvent[] };
+      await waitFor(
+        'the event on the console',
+        async () => (await feed()).events.some((event) => event.key === 'events/console.txt'),
+        {
+          timeoutMs: 20_000,
+        },
       );
-      expect(QueueUrls).toEqual([]);
-    },
-    60_000,
-  );
+      expect((await feed()).available).toBe(true);
+    } finally {
+      await running.close();
+    }
+    const { QueueUrls = [] } = await stack.clients.sqs.send(
+      new ListQueuesCommand({ QueueNamePrefix: 's3-ingest-tail-' }),
+    );
+    expect(QueueUrls).toEqual([]);
+  }, 60_000);
 });
