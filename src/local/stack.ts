@@ -118,6 +118,8 @@ export interface LocalStackOptions {
    * @default ClamAV when installed (`findClamAv`), else off with a notice
    */
   readonly malwareScanner?: ((bytes: Buffer) => Promise<LocalScanResult>) | false;
+  /** Run the upload events chain the template has (the log's stream, the publisher, the topic). @default true */
+  readonly uploadEvents?: boolean;
   /** Where the local stack's notices go (malware scanning off). @default stderr */
   readonly onNotice?: (message: string) => void;
   /** Replaces the worker's handler (the load test's naive baseline). @default the real worker */
@@ -512,7 +514,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cleanups.push(() => scans.idle());
     }
     // The upload events read the log's stream: DynamoDB Local's own, or the one kept in front of dynalite.
-    const streamSource = template ? streamSourceOf(template) : undefined;
+    const streamSource = template && options.uploadEvents !== false ? streamSourceOf(template) : undefined;
     const { ttl } = await createTables(clients.dynamodb, names, { stream: streamSource !== undefined });
 
     const workerEnv: Record<string, string> = lambdaSettings

@@ -18,7 +18,7 @@ import { UsageError } from './tool-error.js';
 export function missingUploadEvents(target: ToolTarget): string | undefined {
   if (target.uploadEventsTopic) return undefined;
   return target.kind === 'local'
-    ? `the local stack ${target.label} publishes no upload events (it runs without the worker): start it with \`npm start\``
+    ? `the local stack ${target.label} publishes no upload events (it was started without them): \`npm start\` runs them`
     : `stack ${target.label} has no UploadEventsTopicArn output: deploy this version of s3-ingest`;
 }
 

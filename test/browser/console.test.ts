@@ -47,6 +47,7 @@ describe.runIf(HAVE_CHROMIUM)('the web console in a real browser', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({
+      uploadEvents: true,
       notificationTap: async (body, send) => {
         if (body.includes('held-back%2F') || body.includes('held-back/')) {
           heldBack.set('held-back', body);

@@ -49,7 +49,7 @@ function versionedNotification(bucket: string, key: string, eTag: string, versio
 
 beforeAll(async () => {
   template = await synthesizeLocalTemplate();
-  stack = await startTestStack({ metricsOutput: (line) => emfLines.push(line) });
+  stack = await startTestStack({ uploadEvents: true, metricsOutput: (line) => emfLines.push(line) });
   const { s3, sqs } = stack.clients;
   const bucket = stack.names.uploadsBucket;
   const log = uploadLogReader(stack);

@@ -24,7 +24,7 @@ let readOnlyMetrics: LocalMetrics;
 let stateDir: string;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({ uploadEvents: true });
   stateDir = mkdtempSync(join(tmpdir(), 's3-ingest-state-'));
   local = await startLocalConsole(stack, 0, { discardDirectory: stateDir });
   const target = targetFromStackFile(stack.description, 'read-only test');

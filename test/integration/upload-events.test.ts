@@ -85,7 +85,7 @@ const backends = DYNAMODB_BACKENDS.filter((backend) => backend === 'dynalite' ||
 describe.each(backends)('upload events on the local stack (%s)', (backend) => {
   beforeAll(async () => {
     received.clear();
-    stack = await startTestStack({ dynamodb: backend });
+    stack = await startTestStack({ dynamodb: backend, uploadEvents: true });
     everything = await subscribedQueue('events-all');
     rejectedOnly = await subscribedQueue('events-rejected', { status: ['REJECTED'] });
   }, 120_000);

@@ -73,6 +73,8 @@ export function startTestStack(options: LocalStackOptions = {}): Promise<LocalSt
     dynamodbPort: 0,
     visibilityTimeoutSeconds: TEST_VISIBILITY_TIMEOUT_SECONDS,
     workerOutput: warningsAndErrors,
+    // The upload events run where a test asks for them (they cost every write a stream record).
+    uploadEvents: false,
     ...options,
     // Tests also record objects of uploads-private, which the local S3 bridge does not announce, so
     // that only a test's own messages (a backfill, a redrive, a hand-made notification) name them.
