@@ -1,7 +1,6 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CapturedOutput, captureOutput } from '../support/capture-output.js';
+import { describe, expect, it } from 'vitest';
 import {
   lambdaContext,
   type S3RecordOptions,
@@ -10,30 +9,20 @@ import {
   sqsEvent,
   sqsRecord,
 } from '../support/factories.js';
-import { installFakeAws } from '../support/fake-aws.js';
+import { handlerHarness } from '../support/handler-harness.js';
 import { s3Error } from '../support/in-memory-s3.js';
 import { buildWorkerHandler } from '../support/worker.js';
 
 // Content checks: the worker reads the first bytes of exactly the event's content and judges its
 // type by them, on the in-memory S3 (versions, archives and If-Match as S3 answers them).
 
-const fake = installFakeAws();
+const { fake } = handlerHarness();
 const s3 = fake.s3Memory;
 const ENV = { COPY_DESTINATION_BUCKET: 'private', BLOCKED_EXTENSIONS: 'exe' };
 const EXE = new Uint8Array([
   0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0xff, 0xff,
 ]);
 const PDF = new TextEncoder().encode('%PDF-1.7\n%\u00e2\u00e3\n1 0 obj\n<<>>\nendobj\n');
-
-let output: CapturedOutput;
-beforeEach(() => {
-  output = captureOutput();
-});
-afterEach(() => {
-  output.stop();
-  fake.reset();
-});
-afterAll(() => fake.restore());
 
 const created = (key: string, eTag: string, extra: S3RecordOptions = {}): SQSRecord =>
   sqsRecord(s3Notification(s3Record({ bucket: 'uploads', key, eTag, size: 14, sequencer: '01', ...extra })));

@@ -8,9 +8,8 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildEventBridgeS3Event } from '../../src/core/s3-eventbridge-event.js';
-import { type CapturedOutput, captureOutput } from '../support/capture-output.js';
 import {
   lambdaContext,
   type S3RecordOptions,
@@ -19,7 +18,7 @@ import {
   sqsEvent,
   sqsRecord,
 } from '../support/factories.js';
-import { installFakeAws } from '../support/fake-aws.js';
+import { handlerHarness } from '../support/handler-harness.js';
 import { s3Error } from '../support/in-memory-s3.js';
 import { buildWorkerHandler, failedIds } from '../support/worker.js';
 
@@ -27,20 +26,10 @@ import { buildWorkerHandler, failedIds } from '../support/worker.js';
 // buckets (delete markers, noncurrent versions, suspended versioning) and the copy destination's
 // rule and failure modes, on an in-memory S3 that models them.
 
-const fake = installFakeAws();
+const { fake, output } = handlerHarness();
 const s3 = fake.s3Memory;
 const COPY = { COPY_DESTINATION_BUCKET: 'private' };
 const GiB = 1024 ** 3;
-
-let output: CapturedOutput;
-beforeEach(() => {
-  output = captureOutput();
-});
-afterEach(() => {
-  output.stop();
-  fake.reset();
-});
-afterAll(() => fake.restore());
 
 async function run(
   records: SQSRecord | SQSRecord[],

@@ -2,29 +2,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { HeadObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CapturedOutput, captureOutput } from '../support/capture-output.js';
+import { describe, expect, it } from 'vitest';
 import { lambdaContext, s3Notification, s3Record, sqsEvent, sqsRecord } from '../support/factories.js';
-import { installFakeAws } from '../support/fake-aws.js';
 import { loadEvent } from '../support/fixtures.js';
+import { handlerHarness } from '../support/handler-harness.js';
 import { buildWorkerHandler, failedIds } from '../support/worker.js';
 
-const fake = installFakeAws();
-let output: CapturedOutput;
+const { fake, output } = handlerHarness();
 async function run(event: SQSEvent, env: Record<string, string> = {}): Promise<SQSBatchResponse> {
   return buildWorkerHandler(env)(event, lambdaContext());
 }
 const put = (key: string, eTag: string, sequencer: string, extra = {}) =>
   sqsRecord(s3Notification(s3Record({ key, eTag, sequencer, size: 100, ...extra })));
-
-beforeEach(() => {
-  output = captureOutput();
-});
-afterEach(() => {
-  output.stop();
-  fake.reset();
-});
-afterAll(() => fake.restore());
 
 describe('worker handler', () => {
   it('ignores, with a metric, events of buckets it does not watch: no GONE row for someone else', async () => {
