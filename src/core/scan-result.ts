@@ -7,9 +7,6 @@ import { MalformedMessageError } from '../errors.js';
 export const GUARDDUTY_SOURCE = 'aws.guardduty';
 export const SCAN_RESULT_DETAIL_TYPE = 'GuardDuty Malware Protection Object Scan Result';
 
-/** The tag GuardDuty puts on each scanned object (tagging on), with the scan's result as its value. */
-export const GUARDDUTY_SCAN_TAG = 'GuardDutyMalwareScanStatus';
-
 /** A scan's status: it ran, or GuardDuty skipped it, or it failed. */
 export type ScanStatus = 'COMPLETED' | 'SKIPPED' | 'FAILED';
 
@@ -140,11 +137,6 @@ export function scanVerdict(
 /** The rejection reason of an infected object: `malware: <names>`. */
 export function malwareReason(threats: readonly string[]): string {
   return `malware: ${threats.length > 0 ? threats.join(', ') : 'a threat GuardDuty did not name'}`;
-}
-
-/** The reason a held object's row gives (it stays `STORED`, without a copy). */
-export function heldReason(scan: Pick<ScanResult, 'status' | 'result'>): string {
-  return `held: the malware scan did not complete (${scan.status}, ${scan.result}); not copied (scanFailureAction hold)`;
 }
 
 /** The scan fields of an upload row. */
