@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3ObjectStore } from './adapters/object-store.js';
+import { functionSqsClient } from './adapters/sqs-client.js';
 import { loadBackfillFunctionConfig } from './config.js';
 import { createBatchBackfillHandler } from './worker/batch-backfill.js';
 
@@ -10,7 +10,7 @@ const config = loadBackfillFunctionConfig();
 /** The optional backfill function's entry point: S3 Batch Operations LambdaInvoke (schema 1.0 or 2.0). */
 export const handler = createBatchBackfillHandler({
   objects: new S3ObjectStore(new S3Client({})),
-  sqs: new SQSClient({}),
+  sqs: functionSqsClient(),
   ingestQueueUrl: config.ingestQueueUrl,
   region: config.region,
 });

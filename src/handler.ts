@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3ObjectStore } from './adapters/object-store.js';
 import { SqsScanChecks } from './adapters/scan-checks.js';
+import { functionSqsClient } from './adapters/sqs-client.js';
 import { DynamoDbUploadLog } from './adapters/upload-log.js';
 import { loadConfig } from './config.js';
 import { createWorkerHandler } from './worker/create-handler.js';
@@ -21,6 +21,10 @@ export const handler = createWorkerHandler({
   // Under the malware-scan gate: the delayed check of each pending scan.
   ...(config.malwareScanGate &&
     config.scanCheckQueueUrl !== undefined && {
-      scanChecks: new SqsScanChecks(new SQSClient({}), config.scanCheckQueueUrl, config.scanDeadlineSeconds),
+      scanChecks: new SqsScanChecks(
+        functionSqsClient(),
+        config.scanCheckQueueUrl,
+        config.scanDeadlineSeconds,
+      ),
     }),
 });
