@@ -169,6 +169,9 @@ export function createRecordHandler(
           ...keys,
           reason,
         });
+      } else if (error instanceof ScanBeforeUploadError) {
+        // GuardDuty was faster than S3's notification: an order expected now and then, retried.
+        deps.logger.info('scan result before its upload row; SQS will deliver it again', { ...keys, reason });
       } else {
         deps.logger.error('record failed; SQS will deliver it again', { ...keys, reason, error });
       }
