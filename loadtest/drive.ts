@@ -1,6 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { forEachLimited } from '../src/concurrency.js';
 import { buildS3Notification } from '../src/core/s3-notification.js';
+import { eicarTestFile } from '../src/local/malware-scanner.js';
 import { waitFor } from '../src/local/wait.js';
 import { BACKFILL_SEQUENCER } from '../src/tools/backfill.js';
 import { queueDepth } from '../src/tools/dlq-operations.js';
@@ -63,6 +64,7 @@ export async function drive(
   await drained(target, options.drainTimeoutMs, onProgress);
   await injector.releaseLate();
   await drained(target, options.drainTimeoutMs, onProgress);
+  if ((await injector.releaseScanResults()) > 0) await drained(target, options.drainTimeoutMs, onProgress);
   return { startedMs, drainedMs: Date.now(), uploaded };
 }
 
@@ -73,7 +75,7 @@ async function upload(
   runId: string,
   sizeBytes: number,
 ): Promise<UploadedVersion & { versionId?: string }> {
-  const body = objectBody(runId, object.index, version, sizeBytes);
+  const body = object.infected ? eicarTestFile() : objectBody(runId, object.index, version, sizeBytes);
   const answer = await target.uploader.put({
     bucket: target.bucket,
     key: object.key,

@@ -12,7 +12,7 @@ export interface ReceivedEvent {
 
 /** The events the log's verified rows must have been announced by, against what a subscriber got. */
 export interface EventsCheck {
-  /** Events the verified rows call for (one per upload row). */
+  /** Events the verified rows call for: one per upload row, and a correction per row a malware scan rejected. */
   readonly expected: number;
   /** Events of this run received, repeats included. */
   readonly received: number;
@@ -22,13 +22,27 @@ export interface EventsCheck {
   readonly orphan: number;
   /** Receipts beyond the first of an id (at-least-once delivery: a consumer deduplicates on `id`). */
   readonly duplicated: number;
-  /** Row write (`processedAt`) to the subscriber's receipt, first receipt of each event. */
+  /** Row write (`processedAt`) to the subscriber's receipt, first receipt of each row's `upload.recorded`. */
   readonly latencyMs: Percentiles;
 }
 
 /** The id of the event an upload row's insert announces. */
 export function expectedEventId(row: Readonly<Record<string, unknown>>): string | undefined {
   return uploadEventOf({ eventName: 'INSERT', newImage: row })?.id;
+}
+
+/**
+ * The id of the `upload.corrected` event of a row its malware scan rejected after it was written
+ * (`STORED`, then `REJECTED` with a `malware:` reason); undefined for any other row.
+ */
+export function expectedCorrectionId(row: Readonly<Record<string, unknown>>): string | undefined {
+  if (row.scanResult !== 'THREATS_FOUND' || !String(row.reason ?? '').startsWith('malware:'))
+    return undefined;
+  return uploadEventOf({
+    eventName: 'MODIFY',
+    oldImage: { pk: row.pk, sk: row.sk, status: 'STORED' },
+    newImage: row,
+  })?.id;
 }
 
 /**
@@ -42,9 +56,12 @@ export function checkEvents(
   keyPrefix: string,
 ): EventsCheck {
   const expected = new Map<string, Readonly<Record<string, unknown>>>();
+  const corrections = new Set<string>();
   for (const row of rows) {
     const id = expectedEventId(row);
     if (id) expected.set(id, row);
+    const correction = expectedCorrectionId(row);
+    if (correction) corrections.add(correction);
   }
   const firstReceipt = new Map<string, ReceivedEvent>();
   let ours = 0;
@@ -56,7 +73,7 @@ export function checkEvents(
     if (firstReceipt.has(each.event.id)) duplicated += 1;
     else {
       firstReceipt.set(each.event.id, each);
-      if (!expected.has(each.event.id)) orphan += 1;
+      if (!expected.has(each.event.id) && !corrections.has(each.event.id)) orphan += 1;
     }
   }
   const latencies: number[] = [];
@@ -66,8 +83,9 @@ export function checkEvents(
     if (!first) missing += 1;
     else latencies.push(Math.max(0, first.receivedAtMs - Date.parse(String(row.processedAt))));
   }
+  for (const id of corrections) if (!firstReceipt.has(id)) missing += 1;
   return {
-    expected: expected.size,
+    expected: expected.size + corrections.size,
     received: ours,
     missing,
     orphan,

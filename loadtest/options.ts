@@ -21,6 +21,11 @@ Workload:
   --late-rate R           objects uploaded twice whose older notification arrives after the newer
                           one was processed (default 0.05)
   --poison-rate R         malformed messages per object, sent to the ingest queue (default 0.01)
+  --malware-rate R        objects uploaded as the EICAR test file (default 0). Embedded, the stack
+                          is synthesized with malwareProtection and ClamAV plays GuardDuty
+                          (apt-get install -y clamav); local or aws, the stack must have malware
+                          protection and a copy destination. Every infected object must be
+                          REJECTED and absent from the copy destination, every clean one copied
   --size-bytes B          object size (default 1024)
   --concurrency C         uploads in flight (default 32)
   --rate N                uploads per second (default: unlimited)
@@ -90,6 +95,7 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
       'duplicate-rate': { type: 'string', default: '0.3' },
       'late-rate': { type: 'string', default: '0.05' },
       'poison-rate': { type: 'string', default: '0.01' },
+      'malware-rate': { type: 'string', default: '0' },
       'size-bytes': { type: 'string', default: '1024' },
       concurrency: { type: 'string', default: '32' },
       rate: { type: 'string' },
@@ -188,6 +194,7 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestCommand {
     duplicateRate: rate('duplicate-rate', values['duplicate-rate']),
     lateRate: rate('late-rate', values['late-rate']),
     poisonRate: rate('poison-rate', values['poison-rate']),
+    malwareRate: rate('malware-rate', values['malware-rate']),
     sizeBytes: count('size-bytes', values['size-bytes'], 64),
     concurrency: count('concurrency', values.concurrency, 1),
     ...(values.rate !== undefined && { rate: count('rate', values.rate, 1) }),

@@ -5,7 +5,7 @@ import type { CostEstimate, DEFAULT_COST_ASSUMPTIONS } from './cost.js';
 import type { EventsCheck } from './event-feed.js';
 import type { Bucket, Percentiles } from './stats.js';
 import type { TargetKind } from './targets.js';
-import type { UploadedVersion } from './verify.js';
+import type { MalwareVerification, UploadedVersion } from './verify.js';
 
 /** Options of one run; the command line fills them (`options.ts`). */
 export interface LoadTestOptions {
@@ -13,6 +13,8 @@ export interface LoadTestOptions {
   readonly duplicateRate: number;
   readonly lateRate: number;
   readonly poisonRate: number;
+  /** Share of the objects uploaded as the EICAR test file. @default 0 */
+  readonly malwareRate?: number;
   readonly sizeBytes: number;
   /** Uploads in flight at once. */
   readonly concurrency: number;
@@ -101,6 +103,8 @@ export interface LoadTestReport {
   };
   readonly problems: readonly string[];
   readonly metricsMatch: boolean | null;
+  /** The malware-scan gate against the infected and clean objects (`--malware-rate`); null without. */
+  readonly malware: (MalwareVerification & { readonly scanLatencyMs: Percentiles }) | null;
   /** The upload events a subscriber received, against the verified rows; null where the stack has none. */
   readonly events: EventsCheck | null;
   readonly metrics?: { readonly emitted: Record<string, number>; readonly expected: Record<string, number> };

@@ -1,6 +1,8 @@
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { forEachLimited } from '../src/concurrency.js';
 import { waitFor } from '../src/local/wait.js';
 import { peekMessages, queueDepth } from '../src/tools/dlq-operations.js';
+import { ToolError } from '../src/tools/tool-error.js';
 import { UploadQueries } from '../src/tools/upload-queries.js';
 import { difference, dynamoDbWrites } from './aws-call-counter.js';
 import { runBaseline } from './baseline.js';
@@ -16,7 +18,15 @@ import type { LoadTestOptions, LoadTestReport, Pass, Progress } from './report-t
 import { compareRuntime } from './runtime-comparison.js';
 import { histogram, percentiles, perSecond, round } from './stats.js';
 import { embeddedTarget, type LoadTarget, maxReceiveCountOf, remoteTarget } from './targets.js';
-import { checkMetrics, classifyDlq, emptyVerification, goodMessagesInDlq, verifyObject } from './verify.js';
+import {
+  checkMetrics,
+  classifyDlq,
+  emptyMalwareVerification,
+  emptyVerification,
+  goodMessagesInDlq,
+  verifyMalwareGate,
+  verifyObject,
+} from './verify.js';
 import { planWorkload } from './workload.js';
 import { measureWritesPerEvent } from './write-cost.js';
 
@@ -40,9 +50,10 @@ export async function runLoadTest(
   const runId = `lt${Date.now().toString(36)}`;
   const workload = planWorkload({ ...options, keyPrefix: `loadtest/${runId}/`, seed: options.seed });
   const injector = new FaultInjector(workload);
+  const malwareGate = workload.infectedInjected > 0;
   const target =
     options.target === 'embedded'
-      ? await embeddedTarget(injector, options)
+      ? await embeddedTarget(injector, { ...options, malwareGate })
       : await remoteTarget({
           target: options.target,
           ...(options.stackName && { stackName: options.stackName }),
@@ -50,6 +61,11 @@ export async function runLoadTest(
           ...(options.stackFile && { stackFile: options.stackFile }),
         });
   try {
+    if (malwareGate && !target.copyDestinationBucket) {
+      throw new ToolError(
+        '--malware-rate checks that nothing infected reaches the copy destination: this stack has none (deploy it with -c copyDestination=true)',
+      );
+    }
     const maxReceiveCount = await maxReceiveCountOf(target.sqs, target.ingestQueueUrl);
     const dlqBefore = (await queueDepth(target.sqs, target.dlqUrl)).visible;
     const callsBefore = target.calls?.snapshot() ?? {};
@@ -86,12 +102,22 @@ export async function runLoadTest(
     const lateFirstETags = new Set<string>();
     const newestProcessedAt: number[] = [];
     const uploadRows: Record<string, unknown>[] = [];
+    const malware = malwareGate ? emptyMalwareVerification() : undefined;
+    const scanLatencies: number[] = [];
     await forEachLimited(workload.objects, 16, async (object, done) => {
       const versions = pass.uploaded.get(object.key) ?? [];
       if (target.tapped && object.versions === 2 && versions[0]) lateFirstETags.add(versions[0].eTag);
       const rows = await queries.byObject(target.bucket, object.key);
-      verifyObject({ key: object.key, versions }, rows, verification);
+      const expectedObject = { key: object.key, versions, infected: object.infected === true };
+      verifyObject(expectedObject, rows, verification);
       const newestETag = versions.at(-1)?.eTag;
+      if (malware && target.copyDestinationBucket) {
+        const newestRow = rows.uploads.find((row) => row.eTag === newestETag);
+        const copied = await copiedETag(target, target.copyDestinationBucket, object.key);
+        verifyMalwareGate(expectedObject, newestRow, copied, malware, verification.problems);
+        if (typeof newestRow?.scannedAt === 'string')
+          scanLatencies.push(Date.parse(newestRow.scannedAt) - Date.parse(String(newestRow.eventTime)));
+      }
       for (const row of rows.uploads) {
         uploadRows.push(row);
         processedAt.push(Date.parse(String(row.processedAt)));
@@ -116,6 +142,14 @@ export async function runLoadTest(
 
     const uploads = workload.objects.length + workload.lateInjected;
     const emitted = await target.emfTotals();
+    // Each scan recorded on a row once (a late object's first version may be overwritten before its
+    // scan: then it has none), and a threat found for each infected object.
+    const scanCounts: Record<string, number> = malwareGate
+      ? {
+          ScansRecorded: uploadRows.filter((row) => row.scanStatus !== undefined).length,
+          ThreatsFound: workload.infectedInjected,
+        }
+      : {};
     // Embedded: duplicates are exact copies and the late events real ones, processed after the
     // object was overwritten (so GONE, and stale for the state row). Elsewhere the injected
     // deliveries are re-built with the lowest sequencer: each is a duplicate, S3's own notification
@@ -128,11 +162,13 @@ export async function runLoadTest(
           StaleEventsIgnored: workload.lateInjected,
           ObjectsRejected: 0,
           TestEventsSkipped: 0,
+          ...scanCounts,
         }
       : {
           'ObjectsIngested+ObjectsGone': uploads,
           DuplicatesSkipped: workload.duplicatesInjected + workload.lateInjected,
           ObjectsRejected: 0,
+          ...scanCounts,
         };
     const metrics = emitted && checkMetrics(emitted, expected, workload.poisonInjected * maxReceiveCount);
 
@@ -221,6 +257,7 @@ export async function runLoadTest(
       runtime: target.worker ? runtimeOf(target.worker) : null,
       ...(chaosReport && { chaos: chaosReport }),
       metricsMatch: metrics ? metrics.match : null,
+      malware: malware ? { ...malware, scanLatencyMs: percentiles(scanLatencies) } : null,
       events: events ?? null,
       ...(metrics && { metrics: { emitted: { ...metrics.emitted }, expected: { ...metrics.expected } } }),
       durationSeconds: round(durationSeconds),
@@ -252,6 +289,20 @@ export async function runLoadTest(
     };
   } finally {
     await target.close();
+  }
+}
+
+/** The eTag of an object's copy in the copy destination (the worker copies `bucket/key`), if there is one. */
+async function copiedETag(target: LoadTarget, destination: string, key: string): Promise<string | undefined> {
+  try {
+    const head = await target.s3.send(
+      new HeadObjectCommand({ Bucket: destination, Key: `${target.bucket}/${key}` }),
+    );
+    return head.ETag?.replace(/"/g, '');
+  } catch (error) {
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+      return undefined;
+    throw error;
   }
 }
 

@@ -15,6 +15,7 @@ export function verdictOf(report: LoadTestReport): { readonly passed: boolean; r
       : []),
     ...(report.metricsMatch === false ? ["the worker's metrics do not match the verified rows"] : []),
     ...(report.goodMessagesInDlq > 0 ? [`${report.goodMessagesInDlq} good messages in the DLQ`] : []),
+    ...malwareFailures(report),
     ...(report.events && report.events.missing > 0
       ? [`${report.events.missing} rows have no upload event`]
       : []),
@@ -25,6 +26,22 @@ export function verdictOf(report: LoadTestReport): { readonly passed: boolean; r
   return { passed: reasons.length === 0, reasons };
 }
 
+/** What the malware-scan gate got wrong, when the run uploaded infected objects. */
+function malwareFailures(report: LoadTestReport): string[] {
+  const malware = report.malware;
+  if (!malware) return [];
+  return [
+    ...(malware.rejected < malware.infected
+      ? [`${malware.infected - malware.rejected} infected objects not rejected`]
+      : []),
+    ...(malware.copied > 0 ? [`${malware.copied} infected objects in the copy destination`] : []),
+    ...(malware.cleanCopied < malware.clean
+      ? [`${malware.clean - malware.cleanCopied} clean objects not copied at their newest content`]
+      : []),
+    ...(malware.unscanned > 0 ? [`${malware.unscanned} objects without a scan`] : []),
+  ];
+}
+
 /** The goals a figure is held to, by the summary's name for it (docs/performance.md). */
 export const TARGETS: Readonly<Record<string, string>> = {
   'missing / duplicate rows / wrong states': '0 / 0 / 0',
@@ -32,6 +49,7 @@ export const TARGETS: Readonly<Record<string, string>> = {
   'good messages in the DLQ': '0',
   'metrics match': 'true',
   'upload events: missing / orphan / duplicated': '0 / 0 / reported',
+  'malware: infected rejected / infected copied / clean copied / unscanned': 'all / 0 / all / 0',
   'upload event latency p50 / p99': 'p99 <= 1,000 ms at half the maximum rate',
   'latency p50 / p95 / p99 / max': 'p99 <= 2,000 ms at half the maximum rate',
   'DynamoDB writes per new object / per duplicate': '<= 4 / <= 2',
@@ -92,6 +110,18 @@ export function summarize(report: LoadTestReport): [string, string][] {
         ? `${report.events.missing} / ${report.events.orphan} / ${report.events.duplicated} (${report.events.received} received for ${report.events.expected} rows)`
         : 'no upload events topic on this target',
     ],
+    ...(report.malware
+      ? ([
+          [
+            'malware: infected rejected / infected copied / clean copied / unscanned',
+            `${report.malware.rejected} of ${report.malware.infected} / ${report.malware.copied} / ${report.malware.cleanCopied} of ${report.malware.clean} / ${report.malware.unscanned}`,
+          ],
+          [
+            'malware scan latency p50 / p99',
+            `${report.malware.scanLatencyMs.p50} / ${report.malware.scanLatencyMs.p99} ms (upload to the scan's result)`,
+          ],
+        ] as [string, string][])
+      : []),
     [
       'upload event latency p50 / p99',
       report.events

@@ -7,6 +7,7 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { sumEmfCounts } from '../src/local/emf-totals.js';
 import type { AwsFrontDoor } from '../src/local/lambda/aws-front-door.js';
 import type { ExecutionEnvironments } from '../src/local/lambda/execution-environments.js';
+import { CLAMAV_INSTALL_HINT, findClamAv } from '../src/local/malware-scanner.js';
 import {
   type LocalStackOptions,
   localCredentials,
@@ -32,6 +33,8 @@ export interface LoadTarget {
   readonly ingestQueueUrl: string;
   readonly dlqUrl: string;
   readonly uploadLogTable: string;
+  /** Where accepted objects are copied, where the stack copies them. */
+  readonly copyDestinationBucket?: string;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
@@ -71,6 +74,11 @@ export interface EmbeddedOptions {
   /** @default 'bundle' (the naive baseline handler always runs as source) */
   readonly runtime?: RuntimeMode;
   readonly node?: string;
+  /**
+   * Synthesize with `malwareProtection` on: the worker gates copies on scans, and ClamAV plays
+   * GuardDuty (`--malware-rate`). @throws {ToolError} when ClamAV is not installed
+   */
+  readonly malwareGate?: boolean;
 }
 
 /**
@@ -78,8 +86,14 @@ export interface EmbeddedOptions {
  * the worker's SDK clients counted, and its EMF lines kept.
  */
 export async function embeddedTarget(injector: FaultInjector, options: EmbeddedOptions): Promise<LoadTarget> {
+  if (options.malwareGate && !findClamAv()) {
+    throw new ToolError(
+      `--malware-rate needs ClamAV to play GuardDuty on the embedded stack: ${CLAMAV_INSTALL_HINT}`,
+    );
+  }
   const emfLines: string[] = [];
   const stack = await startLocalStack({
+    ...(options.malwareGate && { context: { malwareProtection: 'true' }, onNotice: () => undefined }),
     s3Port: 0,
     dynamodbPort: 0,
     ...(options.dynamodb && { dynamodb: options.dynamodb }),
@@ -123,6 +137,7 @@ export async function embeddedTarget(injector: FaultInjector, options: EmbeddedO
     ingestQueueUrl: stack.queues.ingest.url,
     dlqUrl: stack.queues.dlq.url,
     uploadLogTable: stack.names.uploadLogTable,
+    copyDestinationBucket: stack.names.copyDestinationBucket,
     ...stack.clients,
     uploader,
     tapped: true,
@@ -139,7 +154,10 @@ export async function embeddedTarget(injector: FaultInjector, options: EmbeddedO
     ...(stack.uploadEvents && { eventSource: stack.uploadEvents }),
     recordsInFlight: options.batchSize * options.workerConcurrency,
     emfTotals: async () => sumEmfCounts(emfLines),
-    settle: () => stack.bridge.drain(),
+    settle: async () => {
+      await stack.bridge.drain();
+      await stack.malwareScans?.idle();
+    },
     close: async () => {
       await uploader.close();
       sns?.destroy();
@@ -173,6 +191,7 @@ export async function remoteTarget(options: TargetOptions): Promise<LoadTarget> 
     ingestQueueUrl: target.ingestQueueUrl,
     dlqUrl: target.dlqUrl,
     uploadLogTable: target.uploadLogTable,
+    ...(target.copyDestinationBucket && { copyDestinationBucket: target.copyDestinationBucket }),
     ...clients,
     uploader: clientUploader(clients.s3),
     tapped: false,

@@ -11,6 +11,8 @@ export interface ExpectedObject {
   readonly key: string;
   /** In upload order; the last one is the object's current content. */
   readonly versions: readonly UploadedVersion[];
+  /** Uploaded as the EICAR test file: its row must end REJECTED by the malware scan. */
+  readonly infected?: boolean;
 }
 
 /** The rows of one object, as read from the log. */
@@ -60,7 +62,10 @@ export function verifyObject(expected: ExpectedObject, rows: ObjectRows, into: V
     }
     const [row] = found;
     // A version overwritten before its notification was processed is GONE: S3 no longer holds it.
-    const statusOk = row?.status === 'STORED' || (version.eTag !== newestETag && row?.status === 'GONE');
+    // An infected one is REJECTED by its scan.
+    const statusOk = expected.infected
+      ? row?.status === 'REJECTED' && String(row.reason).startsWith('malware:')
+      : row?.status === 'STORED' || (version.eTag !== newestETag && row?.status === 'GONE');
     if (row?.size === version.size && statusOk) into.rowsVerified += 1;
     else {
       into.missing += 1;
@@ -78,6 +83,60 @@ export function verifyObject(expected: ExpectedObject, rows: ObjectRows, into: V
       `state is ${String(rows.state?.status)} at ${String(rows.state?.eTag)}, expected PRESENT at ${newest?.eTag}`,
     );
   }
+}
+
+/** The malware-scan gate's verdict (`--malware-rate`): what was scanned, rejected and copied. */
+export interface MalwareVerification {
+  /** Objects uploaded as the EICAR test file. */
+  infected: number;
+  /** Of those, rows REJECTED with a `malware:` reason and a THREATS_FOUND scan. */
+  rejected: number;
+  /** Of those, objects found in the copy destination: each one a failure of the gate. */
+  copied: number;
+  /** Clean objects, and those of them whose newest version was scanned clean and copied. */
+  clean: number;
+  cleanCopied: number;
+  /** Newest versions whose row has no scan recorded. */
+  unscanned: number;
+}
+
+/** An empty malware verdict to add objects to. */
+export function emptyMalwareVerification(): MalwareVerification {
+  return { infected: 0, rejected: 0, copied: 0, clean: 0, cleanCopied: 0, unscanned: 0 };
+}
+
+/**
+ * Checks one object against the gate: its newest version's row (scan recorded, REJECTED when
+ * infected) and what the copy destination holds for it (`copiedETag`, undefined when nothing).
+ */
+export function verifyMalwareGate(
+  expected: ExpectedObject,
+  newestRow: Record<string, unknown> | undefined,
+  copiedETag: string | undefined,
+  into: MalwareVerification,
+  problems: string[],
+): void {
+  const note = (problem: string) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(`${expected.key}: ${problem}`);
+  };
+  const newestETag = expected.versions.at(-1)?.eTag;
+  if (newestRow?.scanStatus === undefined) {
+    into.unscanned += 1;
+    note('no malware scan recorded');
+  }
+  if (expected.infected) {
+    into.infected += 1;
+    if (newestRow?.scanResult === 'THREATS_FOUND' && newestRow.status === 'REJECTED') into.rejected += 1;
+    else note(`infected, but ${String(newestRow?.status)} with scan ${String(newestRow?.scanResult)}`);
+    if (copiedETag !== undefined) {
+      into.copied += 1;
+      note('infected, and in the copy destination');
+    }
+    return;
+  }
+  into.clean += 1;
+  if (copiedETag === newestETag) into.cleanCopied += 1;
+  else note(`clean, but the copy destination holds ${copiedETag ?? 'nothing'} instead of ${newestETag}`);
 }
 
 /** An empty verdict to add objects to. */

@@ -11,6 +11,8 @@ export interface PlannedObject {
   readonly concurrentDuplicates: number;
   /** Extra deliveries of that notification sent after all uploads. */
   readonly delayedDuplicates: number;
+  /** Its content is the EICAR test file, which a malware scan finds (`--malware-rate`); never a late object. */
+  readonly infected?: true;
 }
 
 /** The whole workload of one run. */
@@ -19,6 +21,8 @@ export interface Workload {
   readonly duplicatesInjected: number;
   readonly lateInjected: number;
   readonly poisonInjected: number;
+  /** Objects whose content is the EICAR test file. */
+  readonly infectedInjected: number;
   /** Index of the object after whose upload each poison message is sent. */
   readonly poisonAfter: readonly number[];
 }
@@ -29,6 +33,8 @@ export interface WorkloadOptions {
   readonly duplicateRate: number;
   readonly lateRate: number;
   readonly poisonRate: number;
+  /** Share of the objects uploaded as the EICAR test file (at most the objects that are not late). @default 0 */
+  readonly malwareRate?: number;
   /** Prefix of every key, unique per run. */
   readonly keyPrefix: string;
   readonly seed: number;
@@ -48,8 +54,9 @@ export function seededRandom(seed: number): () => number {
 
 /**
  * Plans a workload: which objects are late, how many extra deliveries each gets (half of them at
- * once with the original, half later), and where the poison messages go. Counts are the rates
- * times the object count, rounded.
+ * once with the original, half later), where the poison messages go and which objects are
+ * infected (chosen among those uploaded once, so each infected version has a key of its own). Counts
+ * are the rates times the object count, rounded.
  */
 export function planWorkload(options: WorkloadOptions): Workload {
   const random = seededRandom(options.seed);
@@ -68,6 +75,12 @@ export function planWorkload(options: WorkloadOptions): Workload {
   }
   const poisonInjected = Math.round(count * options.poisonRate);
   const poisonAfter = Array.from({ length: poisonInjected }, () => pick()).sort((a, b) => a - b);
+  const infected = new Set<number>();
+  const infectedInjected = Math.min(count - late.size, Math.round(count * (options.malwareRate ?? 0)));
+  while (infected.size < infectedInjected) {
+    const index = pick();
+    if (!late.has(index)) infected.add(index);
+  }
   const width = String(Math.max(count - 1, 0)).length;
   const objects = Array.from({ length: count }, (_, index) => ({
     index,
@@ -75,8 +88,9 @@ export function planWorkload(options: WorkloadOptions): Workload {
     versions: late.has(index) ? (2 as const) : (1 as const),
     concurrentDuplicates: concurrent[index] ?? 0,
     delayedDuplicates: delayed[index] ?? 0,
+    ...(infected.has(index) && { infected: true as const }),
   }));
-  return { objects, duplicatesInjected, lateInjected, poisonInjected, poisonAfter };
+  return { objects, duplicatesInjected, lateInjected, poisonInjected, infectedInjected, poisonAfter };
 }
 
 /** Marker that every poison body carries, so the DLQ check can tell them from anything else. */

@@ -108,8 +108,9 @@ export interface LocalStackOptions {
   /** Where the worker's EMF lines go. @default nowhere (totals stay readable through `metrics.totals()`) */
   readonly metricsOutput?: (emfLine: string) => void;
   /**
-   * Sees each bridged notification before it reaches the ingest queue and decides when (and how
-   * often) to `send` it: the load test delays and repeats notifications with it. @default send at once
+   * Sees each bridged notification (and each local malware scan result) before it reaches the
+   * ingest queue and decides when (and how often) to `send` it: the load test delays and repeats
+   * notifications with it. @default send at once
    */
   readonly notificationTap?: (body: string, send: NotificationSink) => Promise<void>;
   /**
@@ -505,7 +506,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       app,
       delivery,
       region,
-      send: sendToQueue,
+      // GuardDuty's results go to the queue as the notifications do: through the tap, when there is one.
+      send: (body) =>
+        options.notificationTap ? options.notificationTap(body, sendToQueue) : sendToQueue(body),
       scanner: options.malwareScanner,
       notice: options.onNotice ?? ((message) => process.stderr.write(`${message}\n`)),
     });

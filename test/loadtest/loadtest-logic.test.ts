@@ -2,16 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { AwsCallCounter, difference, dynamoDbWrites } from '../../loadtest/aws-call-counter.js';
 import { costPerMillion } from '../../loadtest/cost.js';
 import { summarizeCpuProfile } from '../../loadtest/cpu-profile.js';
-import { checkEvents, expectedEventId } from '../../loadtest/event-feed.js';
+import { checkEvents, expectedCorrectionId, expectedEventId } from '../../loadtest/event-feed.js';
 import { busyWhile, meanOfFirst } from '../../loadtest/event-loop.js';
 import { FaultInjector } from '../../loadtest/fault-injector.js';
 import { limitingFactor } from '../../loadtest/limit.js';
 import { parseLoadTestArgs } from '../../loadtest/options.js';
 import { histogram, percentiles, perSecond } from '../../loadtest/stats.js';
-import { checkMetrics, classifyDlq, emptyVerification, verifyObject } from '../../loadtest/verify.js';
+import {
+  checkMetrics,
+  classifyDlq,
+  emptyMalwareVerification,
+  emptyVerification,
+  verifyMalwareGate,
+  verifyObject,
+} from '../../loadtest/verify.js';
 import { POISON_MARKER, planWorkload, poisonBody } from '../../loadtest/workload.js';
 import { parseMessageBody } from '../../src/core/envelope.js';
 import { buildS3Notification } from '../../src/core/s3-notification.js';
+import { buildScanResultEvent } from '../../src/core/scan-result.js';
 import { sumEmfCounts } from '../../src/local/emf-totals.js';
 
 const plan = (overrides: Partial<Parameters<typeof planWorkload>[0]> = {}) =>
@@ -38,6 +46,21 @@ describe('workload plan', () => {
     expect(workload.poisonAfter).toHaveLength(10);
     expect(plan()).toEqual(workload);
     expect(plan({ seed: 8 })).not.toEqual(workload);
+  });
+
+  it('infects the share asked for, only among objects uploaded once, and changes nothing else of the plan', () => {
+    const workload = plan({ malwareRate: 0.1 });
+    const infected = workload.objects.filter((o) => o.infected);
+    expect(workload.infectedInjected).toBe(100);
+    expect(infected).toHaveLength(100);
+    expect(infected.every((o) => o.versions === 1)).toBe(true);
+    // The same seed without malware: the same objects, duplicates, late ones and poison.
+    const clean = plan();
+    expect(clean.infectedInjected).toBe(0);
+    expect(workload.objects.map(({ infected: _, ...rest }) => rest)).toEqual(clean.objects);
+    expect(workload.poisonAfter).toEqual(clean.poisonAfter);
+    // Never more than the objects that are not late.
+    expect(plan({ objects: 10, lateRate: 0.5, malwareRate: 1 }).infectedInjected).toBe(5);
   });
 
   it('makes poison bodies the worker cannot read', () => {
@@ -75,6 +98,7 @@ describe('fault injector', () => {
       duplicatesInjected: 3,
       lateInjected: 1,
       poisonInjected: 0,
+      infectedInjected: 0,
       poisonAfter: [],
     };
     const injector = new FaultInjector(workload);
@@ -94,6 +118,55 @@ describe('fault injector', () => {
     expect(beforeRelease).toEqual(['0002', '0002', '0002', '0002']);
     expect(sent).toEqual(['0002', '0002', '0002', '0002', '0001']);
     expect(injector.notificationsSent).toBe(5);
+  });
+
+  it('holds a scan result back while its version\u2019s notification is held, and releases it after', async () => {
+    const workload = {
+      objects: [
+        { index: 0, key: 'late.bin', versions: 2 as const, concurrentDuplicates: 0, delayedDuplicates: 0 },
+      ],
+      duplicatesInjected: 0,
+      lateInjected: 1,
+      poisonInjected: 0,
+      infectedInjected: 0,
+      poisonAfter: [],
+    };
+    const injector = new FaultInjector(workload);
+    const sent: string[] = [];
+    const send = async (body: string) => {
+      const parsed = JSON.parse(body);
+      sent.push(
+        parsed.Records
+          ? `notification ${parsed.Records[0].s3.object.eTag}`
+          : `scan ${parsed.detail.s3ObjectDetails.eTag}`,
+      );
+    };
+    const scan = (eTag: string) =>
+      JSON.stringify(
+        buildScanResultEvent({
+          bucket: 'b',
+          key: 'late.bin',
+          eTag,
+          status: 'COMPLETED',
+          result: 'NO_THREATS_FOUND',
+          time: new Date(0).toISOString(),
+          account: '000000000000',
+          region: 'us-east-1',
+          id: eTag,
+        }),
+      );
+    // The first version's notification is held (first of two), then late; its scan waits for it.
+    await injector.tap(notification('late.bin', '0001'), send);
+    await injector.tap(scan('0001'), send);
+    await injector.tap(notification('late.bin', '0002'), send);
+    await injector.tap(scan('0002'), send);
+    await injector.tap(scan('0009'), send);
+    expect(sent).toEqual(['notification 0002', 'scan 0002', 'scan 0009']);
+    expect(await injector.releaseLate()).toBe(1);
+    expect(await injector.releaseScanResults()).toBe(1);
+    expect(sent.slice(3)).toEqual(['notification 0001', 'scan 0001']);
+    // A scan result is not a notification: S3's SendMessage count leaves it out.
+    expect(injector.notificationsSent).toBe(2);
   });
 
   it('passes notifications of objects outside the plan straight through', async () => {
@@ -145,6 +218,63 @@ describe('row-by-row verification', () => {
     // e1 missing; e2's first row GONE though newest (counts as missing); one extra e2; one unknown.
     expect(result).toMatchObject({ rowsVerified: 0, missing: 2, duplicateRows: 2, wrongState: 1 });
     expect(result.problems.length).toBeGreaterThan(0);
+  });
+
+  it('expects an infected object REJECTED by its scan, and a clean one STORED', () => {
+    const malwareRow = { eTag: 'e1', size: 10, status: 'REJECTED', reason: 'malware: EICAR-Test-File' };
+    const infected = emptyVerification();
+    verifyObject(
+      { key: 'k', versions: [v1], infected: true },
+      { uploads: [malwareRow], state: { status: 'PRESENT', eTag: 'e1' } },
+      infected,
+    );
+    expect(infected).toMatchObject({ rowsVerified: 1, missing: 0 });
+    // Stored though infected, or rejected for something else: not what the gate must do.
+    const wrong = emptyVerification();
+    verifyObject(
+      { key: 'k', versions: [v1], infected: true },
+      { uploads: [{ ...malwareRow, status: 'STORED' }], state: { status: 'PRESENT', eTag: 'e1' } },
+      wrong,
+    );
+    verifyObject(
+      { key: 'k', versions: [v1], infected: true },
+      { uploads: [{ ...malwareRow, reason: 'size: too big' }], state: { status: 'PRESENT', eTag: 'e1' } },
+      wrong,
+    );
+    verifyObject(
+      { key: 'k', versions: [v1] },
+      { uploads: [malwareRow], state: { status: 'PRESENT', eTag: 'e1' } },
+      wrong,
+    );
+    expect(wrong).toMatchObject({ rowsVerified: 0, missing: 3 });
+  });
+
+  it('checks the malware gate: infected rejected and never copied, clean copied at its newest content', () => {
+    const result = emptyMalwareVerification();
+    const problems: string[] = [];
+    const scanned = { scanStatus: 'COMPLETED', scanResult: 'NO_THREATS_FOUND', status: 'STORED' };
+    const threat = { scanStatus: 'COMPLETED', scanResult: 'THREATS_FOUND', status: 'REJECTED' };
+    verifyMalwareGate({ key: 'bad', versions: [v1], infected: true }, threat, undefined, result, problems);
+    verifyMalwareGate({ key: 'bad-copied', versions: [v1], infected: true }, threat, 'e1', result, problems);
+    verifyMalwareGate(
+      { key: 'bad-stored', versions: [v1], infected: true },
+      { ...threat, status: 'STORED' },
+      undefined,
+      result,
+      problems,
+    );
+    verifyMalwareGate({ key: 'good', versions: [v1, v2] }, scanned, 'e2', result, problems);
+    verifyMalwareGate({ key: 'good-old-copy', versions: [v1, v2] }, scanned, 'e1', result, problems);
+    verifyMalwareGate(
+      { key: 'never-scanned', versions: [v1] },
+      { status: 'STORED' },
+      undefined,
+      result,
+      problems,
+    );
+    expect(result).toEqual({ infected: 3, rejected: 2, copied: 1, clean: 3, cleanCopied: 1, unscanned: 1 });
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/bad-copied: infected, and in the copy destination/);
   });
 
   it('tells this run poison from anything else in the DLQ', () => {
@@ -311,6 +441,11 @@ describe('load test options', () => {
       out: 'loadtest-report.json',
       options: { objects: 50, rate: 20, duplicateRate: 0.5, target: 'embedded', dynamodb: 'dynalite' },
     });
+    expect(command).toMatchObject({ options: { malwareRate: 0 } });
+    expect(parseLoadTestArgs(['--malware-rate', '0.05'])).toMatchObject({ options: { malwareRate: 0.05 } });
+    expect(() => parseLoadTestArgs(['--malware-rate', '1.5'])).toThrow(
+      '--malware-rate must be a number from 0 to 1',
+    );
   });
 
   it('resolves a deployed stack by name only with --stack-name, and refuses the baseline there', () => {
@@ -407,5 +542,33 @@ describe('upload events check', () => {
     expect(check).toMatchObject({ expected: 3, received: 4, missing: 1, orphan: 1, duplicated: 1 });
     expect(check.latencyMs.max).toBe(300);
     expect(check.latencyMs.p50).toBeGreaterThanOrEqual(100);
+  });
+
+  it('expects a correction for each row a malware scan rejected after it was written', () => {
+    const infected = {
+      ...row('run/eicar', 'e4'),
+      status: 'REJECTED',
+      reason: 'malware: EICAR-Test-File',
+      scanStatus: 'COMPLETED',
+      scanResult: 'THREATS_FOUND',
+      scannedAt: '2026-12-07T00:00:02.000Z',
+    };
+    const correctionId = expectedCorrectionId(infected) ?? '';
+    expect(correctionId).toMatch(/^[0-9a-f]{32}$/);
+    expect(correctionId).not.toBe(expectedEventId(infected));
+    // Rejected by the content check when written: no correction follows.
+    expect(expectedCorrectionId({ ...infected, reason: 'type: application/x-msdownload' })).toBeUndefined();
+    const at = Date.parse('2026-12-07T00:00:01.000Z');
+    const recorded = eventOf(infected, at + 10);
+    const corrected = {
+      ...recorded,
+      event: { ...recorded.event, id: correctionId, type: 'upload.corrected' as const },
+    };
+    expect(checkEvents([infected], [recorded, corrected], 'run/')).toMatchObject({
+      expected: 2,
+      missing: 0,
+      orphan: 0,
+    });
+    expect(checkEvents([infected], [recorded], 'run/')).toMatchObject({ expected: 2, missing: 1 });
   });
 });
