@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../../loadtest/html-report.js';
 import { runLoadTest } from '../../loadtest/run.js';
-import { summarize } from '../../loadtest/summary.js';
+import { summarize, verdictOf } from '../../loadtest/summary.js';
+import { findClamAv } from '../../src/local/malware-scanner.js';
+
+const clamAv = findClamAv();
+if (!clamAv) {
+  // CI installs ClamAV (.ci/run): there, a missing scanner is a failure, not a reason to skip.
+  if (process.env.CI) throw new Error('the malware load test needs ClamAV (apt-get install -y clamav)');
+  process.stderr.write(
+    '\nThe malware load test did not run: ClamAV is not installed (apt-get install -y clamav).\n',
+  );
+}
 
 describe('load test, small run on the embedded stack', () => {
   it('verifies every row with every fault kind injected, and the baseline shows its duplicates', async () => {
@@ -79,4 +89,46 @@ describe('load test, small run on the embedded stack', () => {
     );
     expect(failed).toContain('<p class="banner fail">FAIL: 2 duplicate rows.</p>');
   }, 240_000);
+
+  it.runIf(clamAv)(
+    'with EICAR uploads: every infected object REJECTED and never copied, every clean one copied after its scan',
+    async () => {
+      const report = await runLoadTest({
+        objects: 60,
+        duplicateRate: 0.3,
+        lateRate: 0.1,
+        poisonRate: 0,
+        malwareRate: 0.2,
+        sizeBytes: 256,
+        concurrency: 8,
+        target: 'embedded',
+        dynamodb: 'dynalite',
+        baseline: false,
+        batchSize: 10,
+        workerConcurrency: 4,
+        visibilityTimeoutSeconds: 5,
+        drainTimeoutMs: 120_000,
+        seed: 5,
+        calibrationPuts: 0,
+        runtime: 'bundle',
+        chaos: { dynamodbFaultRate: 0, s3FaultRate: 0 },
+      });
+      expect(report).toMatchObject({
+        uploads: 66,
+        rowsVerified: 66,
+        missing: 0,
+        duplicateRows: 0,
+        wrongState: 0,
+        goodMessagesInDlq: 0,
+        metricsMatch: true,
+        malware: { infected: 12, rejected: 12, copied: 0, clean: 48, cleanCopied: 48, unscanned: 0 },
+      });
+      expect(report.problems).toEqual([]);
+      // ThreatsFound counted once per infected object; each rejection announced as a correction.
+      expect(report.metrics?.expected).toMatchObject({ ThreatsFound: 12 });
+      expect(report.events).toMatchObject({ expected: 66 + 12, missing: 0, orphan: 0 });
+      expect(verdictOf(report)).toEqual({ passed: true, reasons: [] });
+    },
+    240_000,
+  );
 });
