@@ -79,6 +79,7 @@ function pickConstructProps(props: IngestStackProps): S3IngestProps {
     ...(props.rejectMismatchedTypes !== undefined && { rejectMismatchedTypes: props.rejectMismatchedTypes }),
     ...(props.malwareProtection !== undefined && { malwareProtection: props.malwareProtection }),
     ...(props.scanFailureAction !== undefined && { scanFailureAction: props.scanFailureAction }),
+    ...(props.scanTagCheck !== undefined && { scanTagCheck: props.scanTagCheck }),
     ...(props.alarmThresholds !== undefined && { alarmThresholds: props.alarmThresholds }),
     ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
     ...(props.notifyEmail !== undefined && { notifyEmail: props.notifyEmail }),

@@ -95,6 +95,13 @@ export interface S3IngestProps {
   readonly malwareProtection?: boolean;
   /** What an object whose scan did not complete (skipped, failed) gets: `hold` (never copied) or `accept`. @default 'hold' */
   readonly scanFailureAction?: 'hold' | 'accept';
+  /**
+   * With `malwareProtection`: believe a scan result that lets an object through only when the
+   * scanned version carries GuardDuty's `GuardDutyMalwareScanStatus` tag with the same result, so a
+   * result forged by someone who may send to the queue copies nothing. The plans this construct
+   * makes tag; an imported bucket's plan must have tagging on too, or set this to `false`. @default true
+   */
+  readonly scanTagCheck?: boolean;
   /** @default the thresholds of docs/operating.md */
   readonly alarmThresholds?: AlarmThresholds;
   /**
@@ -245,6 +252,7 @@ export class S3Ingest extends Construct {
         ...(props.malwareProtection && {
           malwareScanGate: true,
           scanCheckQueueUrl: this.queues.queue.queueUrl,
+          scanTagCheck: props.scanTagCheck ?? true,
         }),
         ...(props.scanFailureAction !== undefined && { scanFailureAction: props.scanFailureAction }),
         watchedBuckets: this.watchedBuckets.map((bucket) => bucket.bucketName),
@@ -269,7 +277,9 @@ export class S3Ingest extends Construct {
       ...(props.alarmEmail && { alarmEmail: props.alarmEmail }),
       ...(props.alarmTopic && { topic: props.alarmTopic }),
     });
-    this.malwareProtection = props.malwareProtection ? this.protectFromMalware(watched) : undefined;
+    this.malwareProtection = props.malwareProtection
+      ? this.protectFromMalware(watched, props.scanTagCheck ?? true)
+      : undefined;
     this.uploadEvents = new UploadEvents(this, 'UploadEvents', {
       uploadLog: this.tables.uploadLog,
       alarmTopic: this.alarms.topic,
@@ -323,7 +333,7 @@ export class S3Ingest extends Construct {
    * The malware-scan gate's AWS side: plans for the buckets this construct owns, the rule for every
    * watched bucket's scan results, the alarms; the worker may query the log for a content's scans.
    */
-  private protectFromMalware(watched: readonly WatchedBucket[]): MalwareProtection {
+  private protectFromMalware(watched: readonly WatchedBucket[], tagCheck: boolean): MalwareProtection {
     const owned = watched.map((entry) => entry.bucket).filter((bucket) => bucket instanceof Bucket);
     for (const entry of watched) {
       if (entry.bucket instanceof Bucket) continue;
@@ -340,6 +350,17 @@ export class S3Ingest extends Construct {
     this.worker.role.addToPolicy(
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queues.queue.queueArn] }),
     );
+    // The tag check reads GuardDuty's tag on the scanned version (GetObjectVersionTagging with a versionId).
+    if (tagCheck) {
+      for (const bucket of this.watchedBuckets) {
+        this.worker.role.addToPolicy(
+          new PolicyStatement({
+            actions: ['s3:GetObjectTagging', 's3:GetObjectVersionTagging'],
+            resources: [bucket.arnForObjects('*')],
+          }),
+        );
+      }
+    }
     return new MalwareProtection(this, 'MalwareProtection', {
       protectedBuckets: owned,
       watchedBuckets: this.watchedBuckets,

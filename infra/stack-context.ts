@@ -26,6 +26,7 @@ export const CONTEXT_KEYS = [
   'rejectMismatchedTypes',
   'malwareProtection',
   'scanFailureAction',
+  'scanTagCheck',
   'oldestMessageAgeSeconds',
   'recordsFailedThreshold',
   'ingestLatencyP99Ms',
@@ -156,6 +157,7 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): {
       rejectMismatchedTypes: flag('rejectMismatchedTypes'),
       malwareProtection: flag('malwareProtection'),
       scanFailureAction: scanFailureAction as 'hold' | 'accept' | undefined,
+      scanTagCheck: flag('scanTagCheck'),
       alarmThresholds: Object.keys(thresholds).length > 0 ? thresholds : undefined,
     }),
   };

@@ -48,6 +48,12 @@ export interface WorkerConfig {
   readonly scanCheckQueueUrl?: string;
   /** How long a scan may take before it is overdue (1-900 s, SQS's longest delay). Env: `SCAN_DEADLINE_SECONDS`. @default 900 */
   readonly scanDeadlineSeconds: number;
+  /**
+   * Under the gate, believe a result that lets an object through only when the scanned version
+   * carries GuardDuty's tag with the same result (the plan must have tagging on). Env:
+   * `SCAN_TAG_CHECK` (`true` | `false`). @default false
+   */
+  readonly scanTagCheck: boolean;
 }
 
 /** The environment variable names the worker reads; the CDK stack sets the same names. */
@@ -68,6 +74,7 @@ export const CONFIG_ENV = {
   scanFailureAction: 'SCAN_FAILURE_ACTION',
   scanCheckQueueUrl: 'SCAN_CHECK_QUEUE_URL',
   scanDeadlineSeconds: 'SCAN_DEADLINE_SECONDS',
+  scanTagCheck: 'SCAN_TAG_CHECK',
 } as const;
 
 /** Shards per bucket-day of the `byBucketDay` index when `GSI_SHARD_COUNT` is not set. */
@@ -218,6 +225,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     contentChecks: optionalBoolean(env, CONFIG_ENV.contentChecks) ?? true,
     malwareScanGate: optionalBoolean(env, CONFIG_ENV.malwareScanGate) ?? false,
     scanFailureAction: scanFailureActionOf(env),
+    scanTagCheck: optionalBoolean(env, CONFIG_ENV.scanTagCheck) ?? false,
     ...(optionalString(env, CONFIG_ENV.scanCheckQueueUrl) !== undefined && {
       scanCheckQueueUrl: optionalString(env, CONFIG_ENV.scanCheckQueueUrl),
     }),

@@ -57,7 +57,12 @@ export const DASHBOARD_GRAPHS: readonly GraphSpec[] = [
   {
     title: 'Malware scans (per minute)',
     left: [MetricName.ScansRecorded].map(perMinute),
-    right: [MetricName.ThreatsFound, MetricName.ScansHeld, MetricName.ScansOverdue].map(perMinute),
+    right: [
+      MetricName.ThreatsFound,
+      MetricName.ScansHeld,
+      MetricName.ScansOverdue,
+      MetricName.ScanResultsUntrusted,
+    ].map(perMinute),
   },
   {
     title: 'Ingest latency (ms)',
@@ -222,6 +227,14 @@ export function alarmSpecs(thresholds: AlarmThresholds = {}): AlarmSpec[] {
       threshold: 1,
       description:
         'An upload waited longer than SCAN_DEADLINE_SECONDS for its malware scan result: it is not copied. See RUNBOOK.md, ScansOverdue.',
+    },
+    {
+      name: 'ScanResultsUntrusted',
+      series: { source: 'worker', metric: MetricName.ScanResultsUntrusted, statistic: 'Sum' },
+      periodSeconds: 300,
+      threshold: 1,
+      description:
+        "A scan result that would let an object through contradicts GuardDuty's tag on it: not believed, nothing copied. Someone may be forging results. See RUNBOOK.md, ScanResultsUntrusted.",
     },
   ];
 }

@@ -38,3 +38,15 @@ export class ScanBeforeUploadError extends S3IngestError {
     this.name = 'ScanBeforeUploadError';
   }
 }
+
+/**
+ * A clean scan result whose object does not carry GuardDuty's tag yet (`SCAN_TAG_CHECK`): the
+ * record fails, and SQS delivers it again until the tag is there or, after `maxReceiveCount`
+ * receives, moves it to the DLQ.
+ */
+export class ScanTagPendingError extends S3IngestError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ScanTagPendingError';
+  }
+}

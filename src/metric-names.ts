@@ -31,6 +31,8 @@ export const MetricName = {
   ScansHeld: 'ScansHeld',
   /** Uploads still waiting for their scan result when their scan check came (`SCAN_DEADLINE_SECONDS`). */
   ScansOverdue: 'ScansOverdue',
+  /** Scan results that let an object through but that GuardDuty's tag on it contradicts: not believed. */
+  ScanResultsUntrusted: 'ScanResultsUntrusted',
   IngestLatency: 'IngestLatency',
 } as const;
 

@@ -35,6 +35,8 @@ export interface WorkerSettings {
   readonly scanFailureAction?: 'hold' | 'accept';
   /** Where the worker sends itself the delayed check of each pending scan (the ingest queue's URL). */
   readonly scanCheckQueueUrl?: string;
+  /** Believe a result that lets an object through only when GuardDuty's tag on it agrees. @default false */
+  readonly scanTagCheck?: boolean;
   /** Bucket names (or tokens) whose events the worker records; events of others are ignored. */
   readonly watchedBuckets?: readonly string[];
 }
@@ -72,6 +74,7 @@ function environmentOf(settings: WorkerSettings, logLevel: string): Record<strin
     [CONFIG_ENV.malwareScanGate, settings.malwareScanGate],
     [CONFIG_ENV.scanFailureAction, settings.scanFailureAction],
     [CONFIG_ENV.scanCheckQueueUrl, settings.scanCheckQueueUrl],
+    [CONFIG_ENV.scanTagCheck, settings.scanTagCheck],
     [CONFIG_ENV.copyDestinationBucket, settings.copyDestinationBucket],
     [CONFIG_ENV.retentionDays, settings.retentionDays],
     [CONFIG_ENV.gsiShardCount, settings.gsiShardCount],
@@ -108,6 +111,7 @@ const SETTING_OF_VARIABLE: Readonly<Record<string, string>> = {
   [CONFIG_ENV.malwareScanGate]: 'malwareProtection',
   [CONFIG_ENV.scanFailureAction]: 'scanFailureAction',
   [CONFIG_ENV.scanCheckQueueUrl]: 'malwareProtection',
+  [CONFIG_ENV.scanTagCheck]: 'scanTagCheck',
 };
 
 /**

@@ -4,6 +4,7 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
@@ -74,6 +75,11 @@ export interface ObjectStore {
   readStart(ref: ObjectRef & { readonly ifMatchETag?: string }, length: number): Promise<ReadStart>;
   /** Copies the current content if it still has the expected eTag. Other failures throw. */
   copy(request: CopyRequest): Promise<CopyResult>;
+  /**
+   * The object's tags (GetObjectTagging): of the version asked for, or of the current content.
+   * @returns `'gone'` when that object (version) no longer exists
+   */
+  tagsOf(ref: ObjectRef): Promise<Readonly<Record<string, string>> | 'gone'>;
 }
 
 const stripQuotes = (eTag: string | undefined): string | undefined => eTag?.replace(/^"|"$/g, '');
@@ -185,6 +191,23 @@ export class S3ObjectStore implements ObjectStore {
       if (status === 412 || code === 'PreconditionFailed') return { unavailable: 'changed' };
       if (status === 404 || status === 405) return { unavailable: 'gone' };
       if (code !== undefined && ARCHIVED_CODES.has(code)) return { unavailable: 'archived' };
+      throw error;
+    }
+  }
+
+  async tagsOf(ref: ObjectRef): Promise<Readonly<Record<string, string>> | 'gone'> {
+    try {
+      const answer = await this.s3.send(
+        new GetObjectTaggingCommand({
+          Bucket: ref.bucket,
+          Key: ref.key,
+          ...(ref.versionId !== undefined && { VersionId: ref.versionId }),
+        }),
+      );
+      return Object.fromEntries((answer.TagSet ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+    } catch (error) {
+      const status = httpStatusOf(error);
+      if (status === 404 || status === 405) return 'gone';
       throw error;
     }
   }

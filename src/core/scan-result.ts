@@ -134,6 +134,27 @@ export function scanVerdict(
   return failureAction === 'accept' ? 'clean' : 'held';
 }
 
+/** The object tag GuardDuty writes on each scanned version when its plan has tagging on. */
+export const GUARDDUTY_SCAN_TAG = 'GuardDutyMalwareScanStatus';
+
+/**
+ * What the scanned version's own tags say of a scan result that would let it through:
+ * `confirmed` when GuardDuty's tag holds the result; `pending` when it has no such tag yet;
+ * `contradicted` when the tag holds another result (the event did not come from this scan);
+ * `gone` when the version no longer exists (nothing of it can be copied).
+ */
+export type ScanTagCheck = 'confirmed' | 'pending' | 'contradicted' | 'gone';
+
+export function checkScanTag(
+  tags: Readonly<Record<string, string>> | 'gone',
+  scan: Pick<ScanResult, 'result'>,
+): ScanTagCheck {
+  if (tags === 'gone') return 'gone';
+  const tag = tags[GUARDDUTY_SCAN_TAG];
+  if (tag === undefined) return 'pending';
+  return tag === scan.result ? 'confirmed' : 'contradicted';
+}
+
 /** The rejection reason of an infected object: `malware: <names>`. */
 export function malwareReason(threats: readonly string[]): string {
   return `malware: ${threats.length > 0 ? threats.join(', ') : 'a threat GuardDuty did not name'}`;

@@ -128,6 +128,7 @@ async function reprocessObject(
         head: (ref) => deps.objects.head(ref),
         readStart: (ref, length) => deps.objects.readStart(ref, length),
         copy: async () => 'copied',
+        tagsOf: (ref) => deps.objects.tagsOf(ref),
       }
     : deps.objects;
   await ingestObject(

@@ -97,6 +97,7 @@ export function createWorkerHandler(deps: WorkerDependencies): WorkerHandler {
     }),
     scanGate: config.malwareScanGate,
     scanFailureAction: config.scanFailureAction,
+    scanTagCheck: config.scanTagCheck,
     metrics,
     logger,
     now,

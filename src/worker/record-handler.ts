@@ -13,6 +13,8 @@ import {
   uploadSk,
 } from '../core/log-items.js';
 import {
+  checkScanTag,
+  GUARDDUTY_SCAN_TAG,
   malwareReason,
   type ScanCheck,
   type ScanFailureAction,
@@ -20,7 +22,7 @@ import {
   scanVerdict,
 } from '../core/scan-result.js';
 import type { CreatedObjectEvent, ObjectEvent } from '../core/types.js';
-import { ScanBeforeUploadError } from '../errors.js';
+import { ScanBeforeUploadError, ScanTagPendingError } from '../errors.js';
 import {
   type CountMetric,
   type IngestMetrics,
@@ -68,6 +70,8 @@ export interface RecordHandlerDependencies {
   readonly scanGate?: boolean;
   /** What a scan that did not complete means. @default hold */
   readonly scanFailureAction?: ScanFailureAction;
+  /** Believe a result that lets an object through only when GuardDuty's tag on it agrees. @default false */
+  readonly scanTagCheck?: boolean;
 }
 
 type LogKeys = { messageId: string; objectUri?: string };
@@ -169,9 +173,12 @@ export function createRecordHandler(
           ...keys,
           reason,
         });
-      } else if (error instanceof ScanBeforeUploadError) {
-        // GuardDuty was faster than S3's notification: an order expected now and then, retried.
-        deps.logger.info('scan result before its upload row; SQS will deliver it again', { ...keys, reason });
+      } else if (error instanceof ScanBeforeUploadError || error instanceof ScanTagPendingError) {
+        // GuardDuty was faster than S3's notification, or than its own tag: an order expected now and then, retried.
+        deps.logger.info('scan result before its upload row or its tag; SQS will deliver it again', {
+          ...keys,
+          reason,
+        });
       } else {
         deps.logger.error('record failed; SQS will deliver it again', { ...keys, reason, error });
       }
@@ -246,6 +253,7 @@ async function handleScanResult(
   }
   const verdict = scanVerdict(scan, deps.scanFailureAction ?? 'hold');
   const pk = objectPk(scan.bucket, scan.key);
+  if (verdict === 'clean' && deps.scanTagCheck && !(await scanTagAgrees(scan, deps, keys))) return;
   const recorded = await deps.log.recordScan({
     pk,
     sk: uploadSk(scan.eTag, scan.versionId),
@@ -302,6 +310,40 @@ async function handleScanResult(
   if (result === 'copied') await deps.log.markCopiedIfCurrent(pk, scan.eTag, copiedTo);
   else if (result === 'archived' || result === 'out-of-time') deps.metrics.count('CopiesSkipped');
   deps.logger.info('scan result recorded: clean', { ...keys, copy: result });
+}
+
+/**
+ * Whether a result that would let an object through is GuardDuty's own: the scanned version must
+ * carry GuardDuty's tag with the same result. No tag yet: retried (`ScanTagPendingError`). Another
+ * result in the tag: the event is not believed (`ScanResultsUntrusted`, alarmed), the row is left as
+ * it is and nothing is copied. A version that is gone cannot be copied: the result is recorded.
+ */
+async function scanTagAgrees(scan: ScanResult, deps: RecordScope, keys: LogKeys): Promise<boolean> {
+  const tags = await deps.objects.tagsOf({
+    bucket: scan.bucket,
+    key: scan.key,
+    ...(scan.versionId !== undefined && { versionId: scan.versionId }),
+  });
+  const check = checkScanTag(tags, scan);
+  if (check === 'pending') {
+    throw new ScanTagPendingError(
+      `scan result ${scan.result} for s3://${scan.bucket}/${scan.key} before GuardDuty's ${GUARDDUTY_SCAN_TAG} tag on it; retried until the tag is there`,
+    );
+  }
+  if (check === 'contradicted') {
+    deps.countNow('ScanResultsUntrusted');
+    deps.logger.error(
+      "scan result not believed: GuardDuty's tag on the object says otherwise; nothing recorded or copied",
+      {
+        ...keys,
+        result: scan.result,
+        tag: tags === 'gone' ? undefined : tags[GUARDDUTY_SCAN_TAG],
+        versionId: scan.versionId,
+      },
+    );
+    return false;
+  }
+  return true;
 }
 
 /**

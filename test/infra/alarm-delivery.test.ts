@@ -89,9 +89,9 @@ describe('alarm delivery', () => {
   it('lets CloudWatch publish every alarm action to its topic, through the topic policy and its KMS key', () => {
     const { alarms, checked, problems } = deliveryProblems(template);
     expect(problems).toEqual([]);
-    // Not a pass by matching nothing: 14 alarms (11, and the upload events' 3), each with an ALARM and an OK action.
-    expect(alarms).toBe(14);
-    expect(checked).toBe(28);
+    // Not a pass by matching nothing: 15 alarms (12, and the upload events' 3), each with an ALARM and an OK action.
+    expect(alarms).toBe(15);
+    expect(checked).toBe(30);
   });
 
   it('admits only this account’s alarms, and only over TLS', () => {

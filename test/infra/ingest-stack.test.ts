@@ -318,6 +318,7 @@ describe('alarms and dashboard', () => {
         'S3Ingest/ThreatsFound',
         'S3Ingest/ScansHeld',
         'S3Ingest/ScansOverdue',
+        'S3Ingest/ScanResultsUntrusted',
       ].sort(),
     );
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -11,6 +11,7 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
@@ -65,6 +66,10 @@ export function installFakeAws() {
     s3.on(CopyObjectCommand).callsFake(async (input) => {
       checkFaults(CopyObjectCommand, input);
       return memory.s3.copyObject(input);
+    });
+    s3.on(GetObjectTaggingCommand).callsFake(async (input) => {
+      checkFaults(GetObjectTaggingCommand, input);
+      return memory.s3.getObjectTagging(input);
     });
     s3.on(CreateMultipartUploadCommand).callsFake(async (input) => {
       checkFaults(CreateMultipartUploadCommand, input);

@@ -258,6 +258,20 @@ export class InMemoryAws {
           throw error;
         }
       },
+      tagsOf: async (ref) => {
+        try {
+          const { TagSet } = this.s3.getObjectTagging({
+            Bucket: ref.bucket,
+            Key: ref.key,
+            ...(ref.versionId !== undefined && { VersionId: ref.versionId }),
+          });
+          return Object.fromEntries(TagSet.map((tag) => [tag.Key, tag.Value]));
+        } catch (error) {
+          const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+          if (status === 404 || status === 405) return 'gone';
+          throw error;
+        }
+      },
       copy: async (request) => {
         try {
           this.s3.copyObject({
@@ -346,6 +360,8 @@ export class InMemoryAws {
         return this.s3.getObject(input);
       case 'CopyObjectCommand':
         return this.s3.copyObject(input);
+      case 'GetObjectTaggingCommand':
+        return this.s3.getObjectTagging(input);
       case 'PutItemCommand': {
         const item = unmarshall(input.Item as never);
         if (input.TableName === this.idempotencyTableName) this.putIdempotencyRecord(item);

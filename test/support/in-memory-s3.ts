@@ -14,6 +14,8 @@ export interface FakeObject {
   storageClass?: string;
   /** The content's first bytes, for ranged reads. @default none: a read returns no bytes */
   body?: Uint8Array;
+  /** Object tags (this version's; a new upload starts without). */
+  tags?: Record<string, string>;
 }
 
 /** One entry of a key's version stack: content, or a delete marker. */
@@ -169,6 +171,38 @@ export class InMemoryS3 {
       StorageClass: object.storageClass,
       ...(this.versioning.has(bucket) && { VersionId: entry.versionId }),
     };
+  }
+
+  /** GetObjectTagging: the tags of the version asked for, or of the current content. */
+  getObjectTagging(input: { Bucket?: string; Key?: string; VersionId?: string }) {
+    return {
+      TagSet: Object.entries(this.#taggedVersion(input).tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+      ...(input.VersionId !== undefined && { VersionId: input.VersionId }),
+    };
+  }
+
+  /** PutObjectTagging: replaces the version's tag set (at most 10, as S3 allows). */
+  putObjectTagging(input: {
+    Bucket?: string;
+    Key?: string;
+    VersionId?: string;
+    Tagging?: { TagSet?: { Key?: string; Value?: string }[] };
+  }) {
+    const tagSet = input.Tagging?.TagSet ?? [];
+    if (tagSet.length > 10) throw s3Error('BadRequest', 400, 'Object tags cannot be greater than 10');
+    this.#taggedVersion(input).tags = Object.fromEntries(
+      tagSet.map((tag) => [tag.Key ?? '', tag.Value ?? '']),
+    );
+    return {};
+  }
+
+  #taggedVersion(input: { Bucket?: string; Key?: string; VersionId?: string }): FakeObject {
+    const stack = this.#stack(String(input.Bucket), String(input.Key));
+    const entry =
+      input.VersionId === undefined ? stack.at(-1) : stack.find((v) => v.versionId === input.VersionId);
+    if (!entry) throw s3Error(input.VersionId === undefined ? 'NoSuchKey' : 'NoSuchVersion', 404);
+    if (entry.deleteMarker) throw s3Error('MethodNotAllowed', 405);
+    return entry.object as FakeObject;
   }
 
   /**

@@ -21,6 +21,7 @@ function currentVersions(current: Record<string, ObjectHead>): ObjectStore & { a
     },
     readStart: async () => ({ bytes: new Uint8Array() }),
     copy: async () => 'copied',
+    tagsOf: async () => ({}),
   };
 }
 

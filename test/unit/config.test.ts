@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       contentChecks: true,
       malwareScanGate: false,
       scanFailureAction: 'hold',
+      scanTagCheck: false,
       scanDeadlineSeconds: 900,
       validation: {},
     });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseMessageBody } from '../../src/core/envelope.js';
 import {
   buildScanResultEvent,
+  checkScanTag,
   copyClearance,
   malwareReason,
   scanVerdict,
@@ -176,5 +177,21 @@ describe('scan checks', () => {
     expect(() => parseMessageBody('{"s3IngestScanCheck":{"bucket":"b"}}')).toThrow(
       'scan check needs bucket, key, eTag and pendingSince',
     );
+  });
+});
+
+describe('checkScanTag', () => {
+  const clean = { result: 'NO_THREATS_FOUND' as const };
+  it('confirms a result only when GuardDuty\u2019s tag on the version holds the same one', () => {
+    expect(checkScanTag({ GuardDutyMalwareScanStatus: 'NO_THREATS_FOUND', team: 'a' }, clean)).toBe(
+      'confirmed',
+    );
+    expect(checkScanTag({ team: 'a' }, clean)).toBe('pending');
+    expect(checkScanTag({}, clean)).toBe('pending');
+    expect(checkScanTag({ GuardDutyMalwareScanStatus: 'THREATS_FOUND' }, clean)).toBe('contradicted');
+    // The tag's key is GuardDuty's exactly: a look-alike key is no tag.
+    expect(checkScanTag({ guarddutymalwarescanstatus: 'NO_THREATS_FOUND' }, clean)).toBe('pending');
+    expect(checkScanTag('gone', clean)).toBe('gone');
+    expect(checkScanTag({ GuardDutyMalwareScanStatus: 'FAILED' }, { result: 'FAILED' })).toBe('confirmed');
   });
 });
