@@ -42,6 +42,8 @@ function changesOf(
   const bucket = params.bucket ?? '';
   const key = params['*'] ?? '';
   const query = (request.query ?? {}) as Record<string, string | undefined>;
+  // Tagging an object is no upload and no removal (S3 announces it as s3:ObjectTagging:*, which no watched event type is).
+  if ('tagging' in query) return [];
   const body =
     typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
   switch (request.method) {

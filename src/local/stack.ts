@@ -58,6 +58,7 @@ import {
 } from './s3-bridge.js';
 import { installBucketVersioning } from './s3-bucket-versioning.js';
 import { installOrderedListing } from './s3-listing-order.js';
+import { installObjectTagging, LocalObjectTags } from './s3-object-tagging.js';
 import { StackActivity } from './stack-activity.js';
 import { LocalStreamPoller, type StreamCheckpoint, type StreamSourceSettings } from './stream-poller.js';
 
@@ -265,6 +266,7 @@ function messagesFor(change: S3Change, delivery: OwnBucketDelivery): string[] {
  */
 function startMalwareScans(options: {
   app: FastifyInstance;
+  tags: LocalObjectTags;
   delivery: OwnBucketDelivery;
   region: string;
   send: (body: string) => Promise<void>;
@@ -289,6 +291,7 @@ function startMalwareScans(options: {
   }
   return new LocalMalwareScans({
     app: options.app,
+    tags: options.tags,
     scan,
     send: options.send,
     eventPatterns: () => options.delivery.eventPatterns,
@@ -425,6 +428,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const app = buildApp({ logger: false, defaultRegion: region });
     // fauxqs answers GetBucketVersioning with a listing and PutBucketVersioning by creating the bucket.
     installBucketVersioning(app);
+    const objectTags = new LocalObjectTags();
+    installObjectTagging(app, objectTags);
     const watchedBuckets = new Set([names.uploadsBucket]);
     let sinkQueueUrl = '';
     let malwareScans: LocalMalwareScans | undefined;
@@ -504,6 +509,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     sinkQueueUrl = queues.ingest.url;
     malwareScans = startMalwareScans({
       app,
+      tags: objectTags,
       delivery,
       region,
       // GuardDuty's results go to the queue as the notifications do: through the tap, when there is one.
