@@ -12,8 +12,11 @@ export interface RequestContext {
   readonly action: string;
   /** The resource's ARN, or `ref:<LogicalId>` for a resource whose ARN CloudFormation makes. */
   readonly resource: string;
-  /** Condition keys of the request, such as `aws:SourceArn`, `aws:SecureTransport`. */
-  readonly keys: Readonly<Record<string, string>>;
+  /**
+   * Condition keys of the request, such as `aws:SourceArn`, `aws:SecureTransport`; a list for a
+   * multivalued key such as `s3:RequestObjectTagKeys`.
+   */
+  readonly keys: Readonly<Record<string, string | readonly string[]>>;
 }
 
 export interface PolicyStatement {
@@ -70,19 +73,36 @@ function principalMatches(principal: Json, service: string): boolean {
   return list(byType.Service).includes(service) || list(byType.AWS).includes('*');
 }
 
+/** Whether one value of the request satisfies a positive operator against the policy's values. */
+function valueHolds(operator: string, values: readonly string[], actual: string): boolean | undefined {
+  if (operator === 'StringEquals' || operator === 'ArnEquals' || operator === 'Bool')
+    return values.includes(actual);
+  if (operator === 'StringLike' || operator === 'ArnLike')
+    return values.some((pattern) => wildcardMatch(pattern, actual));
+  return undefined;
+}
+
 function conditionsHold(conditions: PolicyStatement['Condition'], keys: RequestContext['keys']): boolean {
-  for (const [operator, tests] of Object.entries(conditions ?? {})) {
+  for (const [qualified, tests] of Object.entries(conditions ?? {})) {
+    const [qualifier, operator] = qualified.includes(':') ? qualified.split(':') : [undefined, qualified];
     for (const [key, expected] of Object.entries(tests)) {
       const actual = keys[key];
-      if (actual === undefined) return false;
       const values = list(expected);
-      const holds =
-        operator === 'StringEquals' || operator === 'ArnEquals' || operator === 'Bool'
-          ? values.includes(actual)
-          : operator === 'StringLike' || operator === 'ArnLike'
-            ? values.some((pattern) => wildcardMatch(pattern, actual))
-            : false; // an operator this evaluator does not know never holds: fail closed
-      if (!holds) return false;
+      let holds: boolean | undefined;
+      if (qualifier === 'ForAnyValue') {
+        // Any of the request's values matches; a key the request lacks matches nothing.
+        const actualValues = actual === undefined ? [] : typeof actual === 'string' ? [actual] : actual;
+        holds = actualValues.some((value) => valueHolds(String(operator), values, value) === true);
+      } else if (operator === 'StringNotEquals' || operator === 'ArnNotEquals') {
+        // IAM: a negated operator holds when the key is absent.
+        holds = actual === undefined || (typeof actual === 'string' && !values.includes(actual));
+      } else if (actual === undefined || typeof actual !== 'string') {
+        holds = false;
+      } else {
+        holds = valueHolds(String(operator), values, actual);
+      }
+      // An operator this evaluator does not know never holds.
+      if (holds !== true) return false;
     }
   }
   return true;
@@ -97,6 +117,12 @@ function matches(statement: PolicyStatement, request: RequestContext): boolean {
     ) &&
     conditionsHold(statement.Condition, request.keys)
   );
+}
+
+/** Whether a Deny statement of the resource policy made of `statements` matches the request. */
+export function isDenied(statements: readonly PolicyStatement[], request: RequestContext): boolean {
+  const resolved = statements.map((statement) => resolve(statement) as PolicyStatement);
+  return resolved.some((statement) => statement.Effect === 'Deny' && matches(statement, request));
 }
 
 /** Whether the resource policy made of `statements` lets the request through. */
