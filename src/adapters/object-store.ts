@@ -76,10 +76,13 @@ export interface ObjectStore {
   /** Copies the current content if it still has the expected eTag. Other failures throw. */
   copy(request: CopyRequest): Promise<CopyResult>;
   /**
-   * The object's tags (GetObjectTagging): of the version asked for, or of the current content.
-   * @returns `'gone'` when that object (version) no longer exists
+   * The tags (GetObjectTagging) of exactly one content: the version asked for, or the current
+   * content while it still has `ifMatchETag` (asked first with HeadObject: tagging has no If-Match).
+   * @returns `'gone'` when that version, or that content, is no longer there
    */
-  tagsOf(ref: ObjectRef): Promise<Readonly<Record<string, string>> | 'gone'>;
+  tagsOf(
+    ref: ObjectRef & { readonly ifMatchETag?: string },
+  ): Promise<Readonly<Record<string, string>> | 'gone'>;
 }
 
 const stripQuotes = (eTag: string | undefined): string | undefined => eTag?.replace(/^"|"$/g, '');
@@ -195,8 +198,15 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async tagsOf(ref: ObjectRef): Promise<Readonly<Record<string, string>> | 'gone'> {
+  async tagsOf(
+    ref: ObjectRef & { readonly ifMatchETag?: string },
+  ): Promise<Readonly<Record<string, string>> | 'gone'> {
     try {
+      if (ref.versionId === undefined && ref.ifMatchETag !== undefined) {
+        await this.s3.send(
+          new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, IfMatch: `"${ref.ifMatchETag}"` }),
+        );
+      }
       const answer = await this.s3.send(
         new GetObjectTaggingCommand({
           Bucket: ref.bucket,
@@ -207,7 +217,7 @@ export class S3ObjectStore implements ObjectStore {
       return Object.fromEntries((answer.TagSet ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
     } catch (error) {
       const status = httpStatusOf(error);
-      if (status === 404 || status === 405) return 'gone';
+      if (status === 404 || status === 405 || status === 412) return 'gone';
       throw error;
     }
   }

@@ -316,15 +316,25 @@ async function handleScanResult(
  * Whether a result that would let an object through is GuardDuty's own: the scanned version must
  * carry GuardDuty's tag with the same result. No tag yet: retried (`ScanTagPendingError`). Another
  * result in the tag: the event is not believed (`ScanResultsUntrusted`, alarmed), the row is left as
- * it is and nothing is copied. A version that is gone cannot be copied: the result is recorded.
+ * it is and nothing is copied. Content no longer there (a deleted version, an overwritten unversioned
+ * object) cannot be confirmed: the result is not recorded.
  */
 async function scanTagAgrees(scan: ScanResult, deps: RecordScope, keys: LogKeys): Promise<boolean> {
   const tags = await deps.objects.tagsOf({
     bucket: scan.bucket,
     key: scan.key,
-    ...(scan.versionId !== undefined && { versionId: scan.versionId }),
+    ...(scan.versionId !== undefined ? { versionId: scan.versionId } : { ifMatchETag: scan.eTag }),
   });
   const check = checkScanTag(tags, scan);
+  if (check === 'gone') {
+    // Nothing of it is left to copy, and nothing can confirm the result: it is not recorded, so no
+    // later copy of the same content is cleared by it (the row's scan check finds the content gone).
+    deps.logger.info('scan result for content no longer there: not recorded', {
+      ...keys,
+      result: scan.result,
+    });
+    return false;
+  }
   if (check === 'pending') {
     throw new ScanTagPendingError(
       `scan result ${scan.result} for s3://${scan.bucket}/${scan.key} before GuardDuty's ${GUARDDUTY_SCAN_TAG} tag on it; retried until the tag is there`,
@@ -347,14 +357,28 @@ async function scanTagAgrees(scan: ScanResult, deps: RecordScope, keys: LogKeys)
 }
 
 /**
- * The worker's own delayed check of a pending scan: a row still `PENDING` counts `ScansOverdue`
- * (alarmed) and is logged with how long it has waited. It reads, and never changes, the row.
+ * The worker's own delayed check of a pending scan: a row still `PENDING` whose content is still
+ * there counts `ScansOverdue` (alarmed) and is logged with how long it has waited. It reads, and
+ * never changes, the row.
  */
 async function handleScanCheck(check: ScanCheck, deps: RecordScope, keys: LogKeys): Promise<void> {
   const sk = uploadSk(check.eTag, check.versionId);
   const rows = await deps.log.rowsOfContent(objectPk(check.bucket, check.key), check.eTag);
   const row = rows.find((candidate) => candidate.sk === sk);
   if (row?.scanStatus !== 'PENDING') return;
+  // Content deleted or overwritten before its scan came: nothing of it can be copied, nothing is overdue.
+  const head = await deps.objects.head({
+    bucket: check.bucket,
+    key: check.key,
+    ...(check.versionId !== undefined && { versionId: check.versionId }),
+  });
+  if (!head || head.eTag !== check.eTag) {
+    deps.logger.info('pending scan of content no longer there: nothing to copy', {
+      ...keys,
+      eTag: check.eTag,
+    });
+    return;
+  }
   deps.countNow('ScansOverdue');
   deps.logger.error('malware scan overdue: no scan result for this upload yet; it is not copied', {
     ...keys,

@@ -260,6 +260,8 @@ export class InMemoryAws {
       },
       tagsOf: async (ref) => {
         try {
+          if (ref.versionId === undefined && ref.ifMatchETag !== undefined)
+            this.s3.headObject({ Bucket: ref.bucket, Key: ref.key, IfMatch: `"${ref.ifMatchETag}"` });
           const { TagSet } = this.s3.getObjectTagging({
             Bucket: ref.bucket,
             Key: ref.key,
@@ -268,7 +270,7 @@ export class InMemoryAws {
           return Object.fromEntries(TagSet.map((tag) => [tag.Key, tag.Value]));
         } catch (error) {
           const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-          if (status === 404 || status === 405) return 'gone';
+          if (status === 404 || status === 405 || status === 412) return 'gone';
           throw error;
         }
       },
