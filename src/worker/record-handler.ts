@@ -99,6 +99,8 @@ export function copyDeadlineOf(context: Context | undefined, now: number): numbe
 interface Delivery {
   readonly messageId: string;
   readonly copyDeadline?: number;
+  /** SQS's first receive of this message copy (`ApproximateReceiveCount` 1): no earlier receive of it failed. */
+  readonly firstReceive: boolean;
 }
 
 /**
@@ -118,6 +120,7 @@ export function createRecordHandler(
     const delivery: Delivery = {
       messageId: record.messageId,
       ...(copyDeadline !== undefined && { copyDeadline }),
+      firstReceive: record.attributes?.ApproximateReceiveCount === '1',
     };
     // Published only if the whole message succeeds; a message that comes back counts then.
     const pending = new PendingMetrics();
@@ -187,6 +190,21 @@ export function createRecordHandler(
   };
 }
 
+/**
+ * Whether this receive publishes the counts of the row its event is about. They belong to the
+ * message that wrote the row, published on the receive of it that succeeds: the one that wrote it,
+ * or a later one if an earlier receive wrote it but was never acknowledged (its environment died,
+ * another record of the message failed, Powertools could not save the result); such a later
+ * receive always has `ApproximateReceiveCount` above 1. A first receive that finds the row its own
+ * message wrote earlier (a stored result, or a re-run after the idempotency record expired) is a
+ * second copy of a message SQS already delivered, and that delivery counted it. See docs/worker.md
+ * ("Counting") for the case this still counts twice.
+ */
+function countsTheRow(result: IngestOutcome, ranNow: boolean, delivery: Delivery): boolean {
+  if (result.rowWrittenBy !== delivery.messageId) return false;
+  return (ranNow && result.written) || !delivery.firstReceive;
+}
+
 async function handleCreated(
   event: CreatedObjectEvent,
   deps: RecordScope,
@@ -200,12 +218,8 @@ async function handleCreated(
     ...(delivery.copyDeadline !== undefined && { copyDeadline: delivery.copyDeadline }),
   };
   const outcome = await serializer.run(idempotencyKey, () => deps.ingest(idempotencyKey, event, execution));
-  // The row's counts belong to the message that wrote it, and are published on the receive of that
-  // message that succeeds: this one, or a later one if an earlier receive wrote the row but was
-  // never acknowledged (its environment died, another record of the message failed, or Powertools
-  // could not save the result). See docs/worker.md ("Counting") for the one case this counts twice.
   const fresh = execution.outcome;
-  if ((fresh ?? outcome).rowWrittenBy === delivery.messageId) {
+  if (countsTheRow(fresh ?? outcome, fresh !== undefined, delivery)) {
     countNewRow(fresh ?? outcome, deps.metrics, deps, keys);
   } else {
     deps.metrics.count('DuplicatesSkipped');

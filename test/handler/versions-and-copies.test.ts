@@ -526,6 +526,22 @@ describe('an execution environment that dies before its metrics are published', 
     expect(output.metricTotal('ObjectsIngested')).toBe(1);
   });
 
+  it('13g. a message processed and acknowledged that SQS delivers again (a second copy, first receive) counts nothing new', async () => {
+    s3.putObject('uploads', 'doc.txt', { eTag: 'A', size: 100 });
+    const message = created('doc.txt', 'A', '01');
+    expectAllSucceeded(await run(message));
+    // The same message again, as its first receive: a copy SQS kept of a message already deleted.
+    expectAllSucceeded(await run(message));
+    // And once more after its idempotency record expired: the step runs again and finds its own row.
+    fake.idempotencyTable.clear();
+    expectAllSucceeded(await run(message));
+    expect(fake.uploadRows()).toHaveLength(1);
+    expect(output.metricTotal('ObjectsIngested')).toBe(1);
+    expect(output.metricValues('IngestLatency')).toHaveLength(1);
+    // Each extra delivery wrote nothing: a duplicate.
+    expect(output.metricTotal('DuplicatesSkipped')).toBe(2);
+  });
+
   it('13d. a late event whose invocation died is counted as stale once, on the redelivery', async () => {
     s3.putObject('uploads', 'doc.txt', { eTag: 'B', size: 100 });
     await run(created('doc.txt', 'B', '02'));
