@@ -121,7 +121,10 @@ export function installS3NotificationBridge(
   const inFlight = new Set<Promise<void>>();
   let published = 0;
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  // fauxqs' async handlers call `reply.send` without returning the reply: Fastify sends their
+  // `undefined` again unless the reply is out by the time they resolve, so every `onSend` hook on
+  // this app finishes synchronously (an async one let a copy be answered a second time, without its ETag).
+  app.addHook('onSend', (request, reply, payload, done) => {
     const changes = changesOf(request, reply, payload).filter((change) =>
       options.watchedBuckets.has(change.bucket),
     );
@@ -140,7 +143,7 @@ export function installS3NotificationBridge(
         })),
       );
     }
-    return payload;
+    done(null, payload);
   });
 
   app.addHook('onResponse', async (request) => {

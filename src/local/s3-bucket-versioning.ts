@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { s3ErrorReply } from './s3-error-reply.js';
 
 // fauxqs 1.9 keeps no object versions, and it routes every request on `/bucket` by method alone:
 // GetBucketVersioning (`GET /bucket?versioning`) was answered with the bucket's listing (up to
@@ -17,19 +18,6 @@ function bucketOf(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
-const escapeXml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-/** An S3 error answer: its status, and the XML error body the SDK reads the code and message from. */
-function s3Error(reply: FastifyReply, status: number, code: string, message: string, resource: string) {
-  return reply
-    .status(status)
-    .header('content-type', 'application/xml')
-    .send(
-      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><Resource>${escapeXml(resource)}</Resource></Error>`,
-    );
-}
-
 /**
  * Answers the bucket versioning calls of the embedded S3 as S3 answers them for a bucket that was
  * never versioned: GetBucketVersioning with an empty `VersioningConfiguration` (no Status), or
@@ -44,7 +32,7 @@ export function installBucketVersioning(app: FastifyInstance): void {
     const bucket = bucketOf(request);
     if (bucket === undefined) return;
     if (request.method === 'PUT') {
-      return s3Error(
+      return s3ErrorReply(
         reply,
         501,
         'NotImplemented',
@@ -54,7 +42,7 @@ export function installBucketVersioning(app: FastifyInstance): void {
     }
     const head = await app.inject({ method: 'HEAD', url: `/${encodeURIComponent(bucket)}` });
     if (head.statusCode === 404) {
-      return s3Error(reply, 404, 'NoSuchBucket', 'The specified bucket does not exist', `/${bucket}`);
+      return s3ErrorReply(reply, 404, 'NoSuchBucket', 'The specified bucket does not exist', `/${bucket}`);
     }
     return reply.status(200).header('content-type', 'application/xml').send(NEVER_VERSIONED);
   });

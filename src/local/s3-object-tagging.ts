@@ -1,5 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { decodeXmlText } from '../tools/xml-text.js';
 import { objectPathOf } from './s3-bridge.js';
+import { escapeXml, s3ErrorReply } from './s3-error-reply.js';
 
 // fauxqs 1.9 has no object tagging, and it routes `/bucket/key?tagging` by method alone:
 // GetObjectTagging was answered with the object's bytes, PutObjectTagging overwrote the object with
@@ -9,16 +11,6 @@ import { objectPathOf } from './s3-bridge.js';
 /** S3's most tags on one object. */
 const MAX_TAGS = 10;
 const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
-
-const escapeXml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const unescapeXml = (text: string) =>
-  text
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, '&');
 
 /**
  * The embedded S3's object tags: each object's tag set belongs to the content it was set on (its
@@ -72,9 +64,9 @@ export function parseTagSetXml(xml: string): Record<string, string> {
   for (const match of xml.matchAll(
     /<Tag>\s*<Key>([\s\S]*?)<\/Key>\s*<Value>([\s\S]*?)<\/Value>\s*<\/Tag>/g,
   )) {
-    const key = unescapeXml(match[1] ?? '');
+    const key = decodeXmlText(match[1] ?? '');
     if (key in tags) throw new Error('Cannot provide multiple Tags with the same key');
-    tags[key] = unescapeXml(match[2] ?? '');
+    tags[key] = decodeXmlText(match[2] ?? '');
   }
   if (Object.keys(tags).length > MAX_TAGS) throw new Error('Object tags cannot be greater than 10');
   return tags;
@@ -86,15 +78,6 @@ function headerTags(header: unknown): Record<string, string> | undefined {
   return Object.fromEntries(new URLSearchParams(header));
 }
 
-function s3Error(reply: FastifyReply, status: number, code: string, message: string, resource: string) {
-  return reply
-    .status(status)
-    .header('content-type', 'application/xml')
-    .send(
-      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><Resource>${escapeXml(resource)}</Resource></Error>`,
-    );
-}
-
 /** The bucket and key of a request on an object (not on a bucket). */
 function objectOf(request: FastifyRequest): { bucket: string; key: string } | undefined {
   if (request.routeOptions.url !== '/:bucket/*') return undefined;
@@ -103,6 +86,28 @@ function objectOf(request: FastifyRequest): { bucket: string; key: string } | un
 }
 
 const stripQuotes = (eTag: string) => eTag.replace(/"/g, '');
+
+/** A PutObject or CopyObject (not a part of a multipart upload, not a tagging call). */
+function createsObject(request: FastifyRequest): boolean {
+  if (request.method !== 'PUT') return false;
+  const query = (request.query ?? {}) as Record<string, string | undefined>;
+  return !('tagging' in query) && query.partNumber === undefined && query.uploadId === undefined;
+}
+
+/** The bucket and key an `x-amz-copy-source` names (`bucket/key`, URL-encoded, maybe `?versionId=`). */
+function copySourceOf(header: string): { bucket: string; key: string } | undefined {
+  const path = decodeURIComponent(header.replace(/^\//, '').split('?')[0] ?? '');
+  const slash = path.indexOf('/');
+  return slash > 0 ? { bucket: path.slice(0, slash), key: path.slice(slash + 1) } : undefined;
+}
+
+/** The ETag in a CopyObject answer's XML. */
+function copyResultETag(payload: unknown): string | undefined {
+  const xml =
+    typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
+  const match = /<ETag>([^<]*)<\/ETag>/.exec(xml);
+  return match?.[1] ? stripQuotes(decodeXmlText(match[1])) : undefined;
+}
 
 /**
  * Answers GetObjectTagging, PutObjectTagging and DeleteObjectTagging from `tags`, and keeps the
@@ -118,11 +123,11 @@ export function installObjectTagging(app: FastifyInstance, tags: LocalObjectTags
     if (!object) return;
     const resource = `/${object.bucket}/${object.key}`;
     if (query.versionId !== undefined && query.versionId !== 'null') {
-      return s3Error(reply, 404, 'NoSuchVersion', 'The specified version does not exist.', resource);
+      return s3ErrorReply(reply, 404, 'NoSuchVersion', 'The specified version does not exist.', resource);
     }
     const head = await app.inject({ method: 'HEAD', url: objectPathOf(object.bucket, object.key) });
     if (head.statusCode !== 200) {
-      return s3Error(reply, 404, 'NoSuchKey', 'The specified key does not exist.', resource);
+      return s3ErrorReply(reply, 404, 'NoSuchKey', 'The specified key does not exist.', resource);
     }
     const eTag = stripQuotes(String(head.headers.etag ?? ''));
     if (request.method === 'GET') {
@@ -136,7 +141,7 @@ export function installObjectTagging(app: FastifyInstance, tags: LocalObjectTags
       try {
         tags.set(object.bucket, object.key, eTag, parseTagSetXml(body));
       } catch (error) {
-        return s3Error(reply, 400, 'InvalidTag', (error as Error).message, resource);
+        return s3ErrorReply(reply, 400, 'InvalidTag', (error as Error).message, resource);
       }
       return reply.status(200).send('');
     }
@@ -146,33 +151,35 @@ export function installObjectTagging(app: FastifyInstance, tags: LocalObjectTags
     }
     return undefined;
   });
-  // An upload's own tags, and a copy's: kept before the answer is sent, so a read right after finds them.
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.method !== 'PUT' || reply.statusCode !== 200) return payload;
-    const query = (request.query ?? {}) as Record<string, string | undefined>;
-    if ('tagging' in query || query.partNumber !== undefined || query.uploadId !== undefined) return payload;
+  // An upload's own tags, and a copy's: kept before the answer is sent, so a read right after
+  // finds them. What needs a lookup (the copy source's tags) is read in `preHandler`; `onSend`
+  // must finish synchronously (see `installS3NotificationBridge`).
+  const tagsToKeep = new WeakMap<FastifyRequest, Readonly<Record<string, string>>>();
+  app.addHook('preHandler', async (request) => {
+    if (!createsObject(request)) return;
     const object = objectOf(request);
-    if (!object) return payload;
-    const eTagOf = async (bucket: string, key: string) =>
-      stripQuotes(
-        String((await app.inject({ method: 'HEAD', url: objectPathOf(bucket, key) })).headers.etag ?? ''),
-      );
-    const eTag = await eTagOf(object.bucket, object.key);
+    if (!object) return;
     const source = request.headers['x-amz-copy-source'];
     const directive = String(request.headers['x-amz-tagging-directive'] ?? 'COPY').toUpperCase();
     if (typeof source === 'string' && directive === 'COPY') {
-      const path = decodeURIComponent(source.replace(/^\//, '').split('?')[0] ?? '');
-      const slash = path.indexOf('/');
-      const from = { bucket: path.slice(0, slash), key: path.slice(slash + 1) };
-      tags.set(
-        object.bucket,
-        object.key,
-        eTag,
-        tags.get(from.bucket, from.key, await eTagOf(from.bucket, from.key)),
-      );
+      const from = copySourceOf(source);
+      if (!from) return;
+      const head = await app.inject({ method: 'HEAD', url: objectPathOf(from.bucket, from.key) });
+      tagsToKeep.set(request, tags.get(from.bucket, from.key, stripQuotes(String(head.headers.etag ?? ''))));
     } else {
-      tags.set(object.bucket, object.key, eTag, headerTags(request.headers['x-amz-tagging']) ?? {});
+      tagsToKeep.set(request, headerTags(request.headers['x-amz-tagging']) ?? {});
     }
-    return payload;
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const kept = tagsToKeep.get(request);
+    const object = objectOf(request);
+    tagsToKeep.delete(request);
+    if (kept && object && reply.statusCode === 200) {
+      const eTag = request.headers['x-amz-copy-source']
+        ? copyResultETag(payload)
+        : stripQuotes(String(reply.getHeader('etag') ?? ''));
+      if (eTag) tags.set(object.bucket, object.key, eTag, kept);
+    }
+    done(null, payload);
   });
 }

@@ -1,34 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { runLoadTest } from '../../loadtest/run.js';
 import { verdictOf } from '../../loadtest/summary.js';
+import { smallRun } from '../support/loadtest-options.js';
 
 describe('load test with chaos, on the embedded stack', () => {
   it('loses, duplicates and miscounts nothing with every kind of fault injected at once', async () => {
-    const report = await runLoadTest({
-      objects: 150,
-      duplicateRate: 0.3,
-      lateRate: 0.05,
-      poisonRate: 0.02,
-      sizeBytes: 256,
-      concurrency: 8,
-      rate: 20,
-      target: 'embedded',
-      dynamodb: 'dynalite',
-      baseline: false,
-      batchSize: 10,
-      workerConcurrency: 4,
-      visibilityTimeoutSeconds: 5,
-      drainTimeoutMs: 120_000,
-      seed: 5,
-      calibrationPuts: 0,
-      runtime: 'bundle',
-      chaos: {
-        killEnvironmentsEverySeconds: 1.5,
-        dynamodbFaultRate: 0.1,
-        s3FaultRate: 0.1,
-        outage: { startSeconds: 2, seconds: 1.5 },
-      },
-    });
+    const report = await runLoadTest(
+      smallRun({
+        objects: 150,
+        duplicateRate: 0.3,
+        lateRate: 0.05,
+        poisonRate: 0.02,
+        rate: 20,
+        seed: 5,
+        chaos: {
+          killEnvironmentsEverySeconds: 1.5,
+          dynamodbFaultRate: 0.1,
+          s3FaultRate: 0.1,
+          outage: { startSeconds: 2, seconds: 1.5 },
+        },
+      }),
+    );
     // Every kind of fault happened.
     expect(report.chaos?.environmentsKilled).toBeGreaterThan(0);
     expect(report.chaos?.eventSourceKills).toBeGreaterThan(0);

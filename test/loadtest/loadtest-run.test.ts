@@ -3,6 +3,7 @@ import { renderHtmlReport } from '../../loadtest/html-report.js';
 import { runLoadTest } from '../../loadtest/run.js';
 import { summarize, verdictOf } from '../../loadtest/summary.js';
 import { findClamAv } from '../../src/local/malware-scanner.js';
+import { smallRun } from '../support/loadtest-options.js';
 
 const clamAv = findClamAv();
 if (!clamAv) {
@@ -15,25 +16,17 @@ if (!clamAv) {
 
 describe('load test, small run on the embedded stack', () => {
   it('verifies every row with every fault kind injected, and the baseline shows its duplicates', async () => {
-    const report = await runLoadTest({
-      objects: 200,
-      duplicateRate: 0.3,
-      lateRate: 0.05,
-      poisonRate: 0.02,
-      sizeBytes: 256,
-      concurrency: 8,
-      target: 'embedded',
-      dynamodb: 'dynalite',
-      baseline: true,
-      batchSize: 10,
-      workerConcurrency: 4,
-      visibilityTimeoutSeconds: 5,
-      drainTimeoutMs: 120_000,
-      seed: 3,
-      calibrationPuts: 100,
-      runtime: 'bundle',
-      chaos: { dynamodbFaultRate: 0, s3FaultRate: 0 },
-    });
+    const report = await runLoadTest(
+      smallRun({
+        objects: 200,
+        duplicateRate: 0.3,
+        lateRate: 0.05,
+        poisonRate: 0.02,
+        baseline: true,
+        seed: 3,
+        calibrationPuts: 100,
+      }),
+    );
     // Correctness only: speed is the load test's report, not an assertion.
     expect(report).toMatchObject({
       objects: 200,
@@ -93,26 +86,16 @@ describe('load test, small run on the embedded stack', () => {
   it.runIf(clamAv)(
     'with EICAR uploads: every infected object REJECTED and never copied, every clean one copied after its scan',
     async () => {
-      const report = await runLoadTest({
-        objects: 60,
-        duplicateRate: 0.3,
-        lateRate: 0.1,
-        poisonRate: 0,
-        malwareRate: 0.2,
-        sizeBytes: 256,
-        concurrency: 8,
-        target: 'embedded',
-        dynamodb: 'dynalite',
-        baseline: false,
-        batchSize: 10,
-        workerConcurrency: 4,
-        visibilityTimeoutSeconds: 5,
-        drainTimeoutMs: 120_000,
-        seed: 5,
-        calibrationPuts: 0,
-        runtime: 'bundle',
-        chaos: { dynamodbFaultRate: 0, s3FaultRate: 0 },
-      });
+      const report = await runLoadTest(
+        smallRun({
+          objects: 60,
+          duplicateRate: 0.3,
+          lateRate: 0.1,
+          poisonRate: 0,
+          malwareRate: 0.2,
+          seed: 5,
+        }),
+      );
       expect(report).toMatchObject({
         uploads: 66,
         rowsVerified: 66,
