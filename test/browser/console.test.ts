@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalConsole } from '../../src/console/local-console.js';
 import type { RunningConsole } from '../../src/console/server.js';
+import { eicarTestFile, findClamAv } from '../../src/local/malware-scanner.js';
 import type { LocalStack } from '../../src/local/stack.js';
 import { waitFor } from '../../src/local/wait.js';
 import { COUNT_METRICS } from '../../src/metric-names.js';
@@ -32,6 +33,10 @@ const SCREENSHOTS = join(process.cwd(), '.local', 'screenshots');
 const HOSTILE_KEY = 'hostile/<img src=x onerror=alert(1)>.txt';
 /** The alarms' periods shrunk 20 times (DlqNotEmpty's minute becomes 3 s) so the test sees it turn back. */
 const ALARM_PERIOD_SCALE = 0.05;
+/** ClamAV plays GuardDuty when it is installed (`.ci/run` installs it); the scan test runs only then. */
+const CLAMAV = findClamAv();
+if (!CLAMAV && process.env.CI)
+  throw new Error('the console\u2019s scan test needs ClamAV (.ci/run installs it)');
 
 describe.runIf(HAVE_CHROMIUM)('the web console in a real browser', () => {
   let stack: LocalStack;
@@ -48,6 +53,7 @@ describe.runIf(HAVE_CHROMIUM)('the web console in a real browser', () => {
   beforeAll(async () => {
     stack = await startTestStack({
       uploadEvents: true,
+      ...(CLAMAV ? { context: { malwareProtection: 'true' }, onNotice: () => undefined } : {}),
       notificationTap: async (body, send) => {
         if (body.includes('held-back%2F') || body.includes('held-back/')) {
           heldBack.set('held-back', body);
@@ -84,6 +90,15 @@ describe.runIf(HAVE_CHROMIUM)('the web console in a real browser', () => {
   const put = (key: string, body = `content of ${key}`) =>
     stack.clients.s3.send(new PutObjectCommand({ Bucket: stack.names.uploadsBucket, Key: key, Body: body }));
 
+  /** The colour a cell is drawn in (the page's computed style). */
+  const colorOf = (cell: Locator) =>
+    cell.evaluate(
+      (element) =>
+        // Runs in the page (the DOM's getComputedStyle; this project's types have no DOM).
+        (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(
+          element,
+        ).color,
+    );
   const alarmState = (name: string) => page.getAttribute(`[data-alarm="${name}"]`, 'data-state');
 
   it('shows a new upload on the Uploads page without a reload, and a hostile key as inert text', async () => {
@@ -257,4 +272,30 @@ describe.runIf(HAVE_CHROMIUM)('the web console in a real browser', () => {
     // With the token and its own origin, the same request works.
     expect((await post({ origin, 'x-console-token': webConsole.token })).status).toBe(200);
   }, 60_000);
+
+  it.runIf(CLAMAV)(
+    "shows each row's malware scan, a threat in red, and turns ThreatsFound red",
+    async () => {
+      // The test before made the page send requests the console refused (403): errors from here on count.
+      const errorsBefore = pageErrors.length;
+      await put('scanned/eicar.txt', eicarTestFile().toString('latin1'));
+      await put('scanned/clean.txt');
+      await page.goto(`${webConsole.url}#uploads`);
+      const threat = page
+        .locator('#uploads-table tbody tr', { hasText: 'scanned/eicar.txt' })
+        .locator('td.scan-THREATS_FOUND');
+      await threat.waitFor({ timeout: 30_000 });
+      expect(await threat.textContent()).toBe('COMPLETED THREATS_FOUND');
+      // Red, as the page's style makes it (#cf222e).
+      expect(await colorOf(threat)).toBe('rgb(207, 34, 46)');
+      const clean = page.locator('#uploads-table tbody tr', { hasText: 'scanned/clean.txt' });
+      await clean.locator('td', { hasText: 'COMPLETED NO_THREATS_FOUND' }).waitFor({ timeout: 30_000 });
+      expect(await colorOf(clean.locator('td.scan-NO_THREATS_FOUND'))).not.toBe('rgb(207, 34, 46)');
+      await page.goto(`${webConsole.url}#dashboard`);
+      await page.waitForSelector('[data-alarm="ThreatsFound"][data-state="ALARM"]', { timeout: 20_000 });
+      expect(await page.textContent('#totals tr[data-metric="ThreatsFound"] td')).toBe('1');
+      expect(pageErrors.slice(errorsBefore)).toEqual([]);
+    },
+    90_000,
+  );
 });
