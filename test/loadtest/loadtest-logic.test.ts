@@ -89,19 +89,27 @@ describe('fault injector', () => {
       }),
     );
 
+  /** A workload of one object uploaded twice, its older notification held back (late). */
+  const oneLateObject = (key: string, duplicates: { concurrent: number; delayed: number }) => ({
+    objects: [
+      {
+        index: 0,
+        key,
+        versions: 2 as const,
+        concurrentDuplicates: duplicates.concurrent,
+        delayedDuplicates: duplicates.delayed,
+      },
+    ],
+    duplicatesInjected: duplicates.concurrent + duplicates.delayed,
+    lateInjected: 1,
+    poisonInjected: 0,
+    infectedInjected: 0,
+    poisonAfter: [],
+  });
+
   it('sends duplicates at once and later, and holds the older of a late pair until released', async () => {
     // Prepare: one late object with one concurrent and two delayed duplicates.
-    const workload = {
-      objects: [
-        { index: 0, key: 'a b.txt', versions: 2 as const, concurrentDuplicates: 1, delayedDuplicates: 2 },
-      ],
-      duplicatesInjected: 3,
-      lateInjected: 1,
-      poisonInjected: 0,
-      infectedInjected: 0,
-      poisonAfter: [],
-    };
-    const injector = new FaultInjector(workload);
+    const injector = new FaultInjector(oneLateObject('a b.txt', { concurrent: 1, delayed: 2 }));
     const sent: string[] = [];
     const send = async (body: string) => {
       sent.push(JSON.parse(body).Records[0].s3.object.sequencer);
@@ -121,17 +129,7 @@ describe('fault injector', () => {
   });
 
   it('holds a scan result back while its version\u2019s notification is held, and releases it after', async () => {
-    const workload = {
-      objects: [
-        { index: 0, key: 'late.bin', versions: 2 as const, concurrentDuplicates: 0, delayedDuplicates: 0 },
-      ],
-      duplicatesInjected: 0,
-      lateInjected: 1,
-      poisonInjected: 0,
-      infectedInjected: 0,
-      poisonAfter: [],
-    };
-    const injector = new FaultInjector(workload);
+    const injector = new FaultInjector(oneLateObject('late.bin', { concurrent: 0, delayed: 0 }));
     const sent: string[] = [];
     const send = async (body: string) => {
       const parsed = JSON.parse(body);
