@@ -1,13 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { DispatchFunc } from 'light-my-request';
 import { DynaliteStreams } from './dynalite-streams.js';
+import { freeLoopbackPort } from './free-port.js';
 import { waitFor } from './wait.js';
 
 /** DynamoDB implementations the local stack can run: dynalite in-process, or AWS's DynamoDB Local (Java). */
@@ -68,17 +69,6 @@ export function dynamoDbLocalDirectory(): string {
 export function javaAvailable(): boolean {
   const result = spawnSync('java', ['-version'], { stdio: 'ignore' });
   return result.status === 0;
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**

@@ -173,6 +173,60 @@ export class InMemoryS3 {
     };
   }
 
+  /**
+   * ListObjectVersions as S3 pages it: keys in binary (UTF-8) order, each key's versions and delete
+   * markers newest first, `MaxKeys` entries of both kinds together per page, and the next page
+   * starting after `KeyMarker` (all of that key's entries when no `VersionIdMarker` is given) or
+   * after that key's `VersionIdMarker`.
+   */
+  listObjectVersions(input: {
+    Bucket?: string;
+    Prefix?: string;
+    KeyMarker?: string;
+    VersionIdMarker?: string;
+    MaxKeys?: number;
+  }) {
+    const bucketPath = `${String(input.Bucket)}/`;
+    const utf8 = (text: string) => Buffer.from(text, 'utf8');
+    const keys = [...this.versions.keys()]
+      .filter((path) => path.startsWith(bucketPath))
+      .map((path) => path.slice(bucketPath.length))
+      .filter((key) => key.startsWith(input.Prefix ?? ''))
+      .sort((a, b) => Buffer.compare(utf8(a), utf8(b)));
+    const entries = keys.flatMap((key) =>
+      this.#stack(String(input.Bucket), key)
+        .map((version, index, stack) => ({ key, version, isLatest: index === stack.length - 1 }))
+        .reverse(),
+    );
+    const marker = input.KeyMarker;
+    const start =
+      marker === undefined || marker === ''
+        ? 0
+        : input.VersionIdMarker
+          ? entries.findIndex((e) => e.key === marker && e.version.versionId === input.VersionIdMarker) + 1
+          : entries.filter((e) => Buffer.compare(utf8(e.key), utf8(marker)) <= 0).length;
+    const maxKeys = input.MaxKeys ?? 1000;
+    const page = entries.slice(start, start + maxKeys);
+    const last = page.at(-1);
+    const truncated = start + maxKeys < entries.length;
+    return {
+      Versions: page
+        .filter((e) => !e.version.deleteMarker)
+        .map((e) => ({
+          Key: e.key,
+          VersionId: e.version.versionId,
+          IsLatest: e.isLatest,
+          ETag: `"${e.version.object?.eTag}"`,
+          Size: e.version.object?.size,
+        })),
+      DeleteMarkers: page
+        .filter((e) => e.version.deleteMarker)
+        .map((e) => ({ Key: e.key, VersionId: e.version.versionId, IsLatest: e.isLatest })),
+      IsTruncated: truncated,
+      ...(truncated && last && { NextKeyMarker: last.key, NextVersionIdMarker: last.version.versionId }),
+    };
+  }
+
   /** GetObjectTagging: the tags of the version asked for, or of the current content. */
   getObjectTagging(input: { Bucket?: string; Key?: string; VersionId?: string }) {
     return {
@@ -201,6 +255,8 @@ export class InMemoryS3 {
     const entry =
       input.VersionId === undefined ? stack.at(-1) : stack.find((v) => v.versionId === input.VersionId);
     if (!entry) throw s3Error(input.VersionId === undefined ? 'NoSuchKey' : 'NoSuchVersion', 404);
+    // A delete marker holds no tags: S3 answers 405 MethodNotAllowed whether it is asked for by its
+    // version or is the current version (GetObject would answer 404 for the latter; tagging does not).
     if (entry.deleteMarker) throw s3Error('MethodNotAllowed', 405);
     return entry.object as FakeObject;
   }
