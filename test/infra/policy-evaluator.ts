@@ -96,6 +96,13 @@ function conditionsHold(conditions: PolicyStatement['Condition'], keys: RequestC
       } else if (operator === 'StringNotEquals' || operator === 'ArnNotEquals') {
         // IAM: a negated operator holds when the key is absent.
         holds = actual === undefined || (typeof actual === 'string' && !values.includes(actual));
+      } else if (operator === 'StringNotLike' || operator === 'ArnNotLike') {
+        holds =
+          actual === undefined ||
+          (typeof actual === 'string' && !values.some((pattern) => wildcardMatch(pattern, actual)));
+      } else if (operator === 'Null') {
+        // `true`: the request lacks the key; `false`: it has it.
+        holds = values.includes(String(actual === undefined));
       } else if (actual === undefined || typeof actual !== 'string') {
         holds = false;
       } else {
