@@ -96,7 +96,12 @@ function createsObject(request: FastifyRequest): boolean {
 
 /** The bucket and key an `x-amz-copy-source` names (`bucket/key`, URL-encoded, maybe `?versionId=`). */
 function copySourceOf(header: string): { bucket: string; key: string } | undefined {
-  const path = decodeURIComponent(header.replace(/^\//, '').split('?')[0] ?? '');
+  let path: string;
+  try {
+    path = decodeURIComponent(header.replace(/^\//, '').split('?')[0] ?? '');
+  } catch {
+    return undefined; // malformed percent-encoding: the emulator answers the copy itself with an error
+  }
   const slash = path.indexOf('/');
   return slash > 0 ? { bucket: path.slice(0, slash), key: path.slice(slash + 1) } : undefined;
 }
