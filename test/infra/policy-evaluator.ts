@@ -54,14 +54,17 @@ export function resolve(value: Json): Json {
 const list = (value: Json): string[] =>
   value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
 
-/** IAM's `*` and `?` wildcards. */
-function wildcardMatch(pattern: string, value: string): boolean {
+/**
+ * IAM's `*` and `?` wildcards. Action names match whatever their case; resources and condition
+ * values (`StringLike`, `ArnLike`) match case-sensitively, as IAM matches them.
+ */
+function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
   const regex = new RegExp(
     `^${pattern
       .replace(/[.+^${}()|[\]\\]/g, '\\$&')
       .replace(/\*/g, '.*')
       .replace(/\?/g, '.')}$`,
-    'i',
+    ignoreCase ? 'i' : '',
   );
   return regex.test(value);
 }
@@ -118,7 +121,7 @@ function conditionsHold(conditions: PolicyStatement['Condition'], keys: RequestC
 function matches(statement: PolicyStatement, request: RequestContext): boolean {
   return (
     principalMatches(statement.Principal, request.service) &&
-    list(statement.Action).some((action) => wildcardMatch(action, request.action)) &&
+    list(statement.Action).some((action) => wildcardMatch(action, request.action, true)) &&
     list(statement.Resource).some(
       (resource) => resource === '*' || wildcardMatch(resource, request.resource),
     ) &&
