@@ -243,6 +243,13 @@ async function handleCreated(
       await syncCopy(deps.copySync, change, event, outcome.status === 'STORED', delivery, deps, keys);
     }
   }
+  // Under the gate a step that ran leaves the copy to the scan result, which records it on the state
+  // row when that row holds the scanned content. A clean result handled between this upload row
+  // and this state row made the copy but could not record it: one Query of the content's scans
+  // finds it, and the copy is brought up and recorded here.
+  if (deps.scanGate && deps.copySync && fresh?.status === 'STORED' && state.outcome === 'advanced') {
+    await syncCopy(deps.copySync, change, event, true, delivery, deps, keys);
+  }
 }
 
 /**

@@ -45,6 +45,14 @@ export function installFakeAws() {
   const documents = mockClient(DynamoDBDocumentClient);
   const memory = new InMemoryAws();
   const faults: Fault[] = [];
+  /** Work run just before a command is answered, to interleave another message's handling there. */
+  const interleaved: { command: unknown; when: (input: Item) => boolean; action: () => Promise<void> }[] = [];
+  const runInterleaved = async (command: unknown, input: Item) => {
+    const index = interleaved.findIndex((entry) => entry.command === command && entry.when(input));
+    if (index < 0) return;
+    const [entry] = interleaved.splice(index, 1);
+    await entry?.action();
+  };
   /** Throws the first matching injected fault for this command, if any. */
   const checkFaults = (command: unknown, input: Item) => {
     const fault = faults.find((f) => f.command === command && f.remaining > 0 && f.when(input));
@@ -102,6 +110,7 @@ export function installFakeAws() {
     });
     documents.on(UpdateCommand).callsFake(async (input) => {
       checkFaults(UpdateCommand, input);
+      await runInterleaved(UpdateCommand, input);
       return memory.updateLogItem(
         input.Key as Item,
         input.ExpressionAttributeValues as Item,
@@ -163,11 +172,19 @@ export function installFakeAws() {
     ): void {
       faults.push({ command, when, error, remaining: times });
     },
+    /**
+     * Runs `action` once, just before the first log-table update (`UpdateCommand`) for which
+     * `when(input)` holds is answered: another message handled in the middle of this one.
+     */
+    interleave(when: (input: Item) => boolean, action: () => Promise<void>): void {
+      interleaved.push({ command: UpdateCommand, when, action });
+    },
     /** Forgets every stored item, call and fault, and puts the default behaviour back. */
     reset(): void {
       for (const mock of [s3, dynamodb, documents]) mock.reset();
       memory.clear();
       faults.length = 0;
+      interleaved.length = 0;
       install();
     },
     restore(): void {
