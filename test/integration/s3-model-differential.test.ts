@@ -162,6 +162,20 @@ const versionLabel =
       ? String(versionId)
       : `#${(versions.get(key) ?? []).indexOf(versionId)}`;
 
+/**
+ * What an operation with a `ref` addresses: the key's current version (`ref` null), or the
+ * version `ref` picks; undefined when the world has no version to pick (the step is skipped).
+ */
+function addressed(
+  bucket: string,
+  o: { key: string; ref: number | null },
+  versionOf: (key: string, ref: number) => string | undefined,
+): { Bucket: string; Key: string; VersionId?: string } | undefined {
+  if (o.ref === null) return { Bucket: bucket, Key: o.key };
+  const id = versionOf(o.key, o.ref);
+  return id === undefined ? undefined : { Bucket: bucket, Key: o.key, VersionId: id };
+}
+
 /** A tag set as `key=value` strings, in order. */
 const tagList = (tagSet: { Key?: string; Value?: string }[] | undefined) =>
   (tagSet ?? []).map((tag) => `${tag.Key}=${tag.Value}`);
@@ -215,9 +229,8 @@ function memoryWorld(): World {
           }
           case 'head':
           case 'get': {
-            const id = o.ref === null ? undefined : versionOf(o.key, o.ref);
-            if (o.ref !== null && id === undefined) return { ok: 'skipped' };
-            const input = { Bucket: 'bucket', Key: o.key, ...(id !== undefined && { VersionId: id }) };
+            const input = addressed('bucket', o, versionOf);
+            if (!input) return { ok: 'skipped' };
             if (o.kind === 'head') {
               const head = s3.headObject(input);
               return {
@@ -254,9 +267,8 @@ function memoryWorld(): World {
           }
           case 'putTags':
           case 'getTags': {
-            const id = o.ref === null ? undefined : versionOf(o.key, o.ref);
-            if (o.ref !== null && id === undefined) return { ok: 'skipped' };
-            const input = { Bucket: 'bucket', Key: o.key, ...(id !== undefined && { VersionId: id }) };
+            const input = addressed('bucket', o, versionOf);
+            if (!input) return { ok: 'skipped' };
             if (o.kind === 'getTags') return { ok: true, tags: tagList(s3.getObjectTagging(input).TagSet) };
             s3.putObjectTagging({ ...input, Tagging: { TagSet: [{ Key: 't', Value: o.value }] } });
             return { ok: true };
@@ -326,9 +338,9 @@ function motoWorld(client: S3Client, bucket: string): World {
           }
           case 'head':
           case 'get': {
-            const id = o.ref === null ? undefined : versionOf(o.key, o.ref);
-            if (o.ref !== null && id === undefined) return { ok: 'skipped' };
-            const input = { Bucket: bucket, Key: o.key, ...(id !== undefined && { VersionId: id }) };
+            const input = addressed(bucket, o, versionOf);
+            if (!input) return { ok: 'skipped' };
+            const id = input.VersionId;
             if (o.kind === 'head') {
               const head = await client.send(new HeadObjectCommand(input));
               // moto's deviation (recorded below): no version id for a null version; S3 answers `null`.
@@ -377,9 +389,9 @@ function motoWorld(client: S3Client, bucket: string): World {
           }
           case 'putTags':
           case 'getTags': {
-            const id = o.ref === null ? undefined : versionOf(o.key, o.ref);
-            if (o.ref !== null && id === undefined) return { ok: 'skipped' };
-            const input = { Bucket: bucket, Key: o.key, ...(id !== undefined && { VersionId: id }) };
+            const input = addressed(bucket, o, versionOf);
+            if (!input) return { ok: 'skipped' };
+            const id = input.VersionId;
             if (o.kind === 'getTags') {
               // moto's deviation (recorded below): GetObjectTagging of a key whose current version is
               // a delete marker answers 404 there; S3 answers 405, as moto's PutObjectTagging does.
@@ -450,6 +462,25 @@ describe.runIf(MOTO)('the in-memory S3 against moto', () => {
     moto?.kill();
   });
 
+  /** A versioned bucket on moto whose key `k` has one version under a delete marker. */
+  const motoKeyBehindMarker = async (name: string) => {
+    const bucket = `${name}-${Date.now()}`;
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await client.send(
+      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: BODIES[0] }));
+    const marker = await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k' }));
+    return { bucket, marker };
+  };
+  /** The same on the in-memory S3 (bucket `b`). */
+  const ourKeyBehindMarker = () => {
+    const ours = new InMemoryS3();
+    ours.setVersioning('b', 'Enabled');
+    ours.putObject('b', 'k', { eTag: md5(BODIES[0] as Buffer), size: 5 });
+    return { ours, ourMarker: ours.deleteObject('b', 'k') };
+  };
+
   it("moto's deviation, recorded: it ignores CopySource-If-Match (S3 answers 412)", async () => {
     const bucket = `deviation-${Date.now()}`;
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -514,55 +545,31 @@ describe.runIf(MOTO)('the in-memory S3 against moto', () => {
   });
 
   it("moto's deviation, recorded: a GET by a delete marker's version answers 404 (S3 answers 405)", async () => {
-    const bucket = `deviation-marker-get-${Date.now()}`;
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-    await client.send(
-      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
-    );
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: BODIES[0] }));
-    const marker = await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k' }));
+    const { bucket, marker } = await motoKeyBehindMarker('deviation-marker-get');
     await expect(
       client.send(new GetObjectCommand({ Bucket: bucket, Key: 'k', VersionId: marker.VersionId })),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
-    const ours = new InMemoryS3();
-    ours.setVersioning('b', 'Enabled');
-    ours.putObject('b', 'k', { eTag: md5(BODIES[0] as Buffer), size: 5 });
-    const ourMarker = ours.deleteObject('b', 'k');
+    const { ours, ourMarker } = ourKeyBehindMarker();
     expect(() => ours.getObject({ Bucket: 'b', Key: 'k', VersionId: ourMarker.versionId })).toThrow(
       expect.objectContaining({ $metadata: { httpStatusCode: 405 } }),
     );
   });
 
   it("moto's deviation, recorded: deleting a delete marker by its version does not say it was one (S3 answers x-amz-delete-marker: true)", async () => {
-    const bucket = `deviation-marker-delete-${Date.now()}`;
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-    await client.send(
-      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
-    );
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: BODIES[0] }));
-    const marker = await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k' }));
+    const { bucket, marker } = await motoKeyBehindMarker('deviation-marker-delete');
     const answer = await client.send(
       new DeleteObjectCommand({ Bucket: bucket, Key: 'k', VersionId: marker.VersionId }),
     );
     // If moto starts answering true, this fails: take the special case out of the harness.
     expect(answer.DeleteMarker ?? false).toBe(false);
-    const ours = new InMemoryS3();
-    ours.setVersioning('b', 'Enabled');
-    ours.putObject('b', 'k', { eTag: md5(BODIES[0] as Buffer), size: 5 });
-    const ourMarker = ours.deleteObject('b', 'k');
+    const { ours, ourMarker } = ourKeyBehindMarker();
     expect(ours.deleteObject('b', 'k', ourMarker.versionId)).toMatchObject({ deleteMarker: true });
   });
 
   it("moto's deviation, recorded: GetObjectTagging of a key whose current version is a delete marker answers 404 (S3 answers 405)", async () => {
     // S3's answer, as reproduced on AWS in localstack/localstack#11180 (and as moto's own
     // PutObjectTagging answers since getmoto/moto#9422): a delete marker holds no tags, 405.
-    const bucket = `deviation-marker-tags-${Date.now()}`;
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-    await client.send(
-      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
-    );
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: BODIES[0] }));
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k' }));
+    const { bucket } = await motoKeyBehindMarker('deviation-marker-tags');
     // If moto starts answering 405, this fails: take the special case out of the harness.
     await expect(
       client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'k' })),
@@ -578,10 +585,7 @@ describe.runIf(MOTO)('the in-memory S3 against moto', () => {
         }),
       ),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 405 } });
-    const ours = new InMemoryS3();
-    ours.setVersioning('b', 'Enabled');
-    ours.putObject('b', 'k', { eTag: md5(BODIES[0] as Buffer), size: 5 });
-    ours.deleteObject('b', 'k');
+    const { ours } = ourKeyBehindMarker();
     expect(() => ours.getObjectTagging({ Bucket: 'b', Key: 'k' })).toThrow(
       expect.objectContaining({ $metadata: { httpStatusCode: 405 } }),
     );
