@@ -22,7 +22,9 @@ export function uploadSk(eTag: string, versionId?: string): string {
  * The key the idempotent step is keyed on: bucket + key + eTag (+ versionId).
  * A duplicate S3 notification is a different SQS message, so the message id would not do.
  */
-export function idempotencyKeyOf(event: CreatedObjectEvent): string {
+export function idempotencyKeyOf(
+  event: Pick<CreatedObjectEvent, 'bucket' | 'key' | 'eTag' | 'versionId'>,
+): string {
   return `${objectPk(event.bucket, event.key)}#${uploadSk(event.eTag, event.versionId)}`;
 }
 

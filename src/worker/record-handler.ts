@@ -135,8 +135,11 @@ export function createRecordHandler(
         pending.count('TestEventsSkipped');
         deps.logger.info('s3:TestEvent acknowledged', keys);
       } else if (message.type === 'scan-result') {
-        keys.objectUri = objectPk(message.scan.bucket, message.scan.key);
-        await handleScanResult(message.scan, scope, delivery, keys);
+        const { scan } = message;
+        keys.objectUri = objectPk(scan.bucket, scan.key);
+        // After the upload step of the same version in this batch (the key its notification's step
+        // runs under): a result that came with its notification finds the upload row written.
+        await serializer.run(idempotencyKeyOf(scan), () => handleScanResult(scan, scope, delivery, keys));
       } else if (message.type === 'scan-check') {
         keys.objectUri = objectPk(message.check.bucket, message.check.key);
         await handleScanCheck(message.check, scope, keys);

@@ -41,9 +41,8 @@ describe('upload log items', () => {
     ]);
     expect(keys.size).toBe(5);
     // Delivery details are not part of the key: a duplicate notification maps to the same key.
-    expect(idempotencyKeyOf({ ...event, eventTime: '2027-01-01T00:00:00Z', sourceIp: '1.1.1.1' })).toBe(
-      idempotencyKeyOf(event),
-    );
+    const redelivered = { ...event, eventTime: '2027-01-01T00:00:00Z', sourceIp: '1.1.1.1' };
+    expect(idempotencyKeyOf(redelivered)).toBe(idempotencyKeyOf(event));
   });
 
   it('builds the upload row of the public contract', () => {
