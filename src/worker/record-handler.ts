@@ -137,8 +137,8 @@ export function createRecordHandler(
       } else if (message.type === 'scan-result') {
         const { scan } = message;
         keys.objectUri = objectPk(scan.bucket, scan.key);
-        // After the upload step of the same version in this batch (the key its notification's step
-        // runs under): a result that came with its notification finds the upload row written.
+        // After the same version's notification in this batch: a result that came with its
+        // notification finds the upload row and the state row written.
         await serializer.run(idempotencyKeyOf(scan), () => handleScanResult(scan, scope, delivery, keys));
       } else if (message.type === 'scan-check') {
         keys.objectUri = objectPk(message.check.bucket, message.check.key);
@@ -157,12 +157,11 @@ export function createRecordHandler(
             continue;
           }
           if (event.kind === 'created' && event.eTag !== undefined) {
-            await handleCreated(
-              { ...event, kind: 'created', eTag: event.eTag },
-              scope,
-              serializer,
-              delivery,
-              keys,
+            const created: CreatedObjectEvent = { ...event, kind: 'created', eTag: event.eTag };
+            // One version's work in this batch runs in turn (a duplicate of its notification, its
+            // scan result), each after the other has written its rows.
+            await serializer.run(idempotencyKeyOf(created), () =>
+              handleCreated(created, scope, delivery, keys),
             );
           } else {
             await handleRemoved(event, scope, delivery, keys);
@@ -211,7 +210,6 @@ function countsTheRow(result: IngestOutcome, ranNow: boolean, delivery: Delivery
 async function handleCreated(
   event: CreatedObjectEvent,
   deps: RecordScope,
-  serializer: KeyedSerializer,
   delivery: Delivery,
   keys: LogKeys,
 ): Promise<void> {
@@ -220,7 +218,7 @@ async function handleCreated(
     messageId: delivery.messageId,
     ...(delivery.copyDeadline !== undefined && { copyDeadline: delivery.copyDeadline }),
   };
-  const outcome = await serializer.run(idempotencyKey, () => deps.ingest(idempotencyKey, event, execution));
+  const outcome = await deps.ingest(idempotencyKey, event, execution);
   const fresh = execution.outcome;
   if (countsTheRow(fresh ?? outcome, fresh !== undefined, delivery)) {
     countNewRow(fresh ?? outcome, deps.metrics, deps, keys);
@@ -247,9 +245,9 @@ async function handleCreated(
     }
   }
   // Under the gate a step that ran leaves the copy to the scan result, which records it on the state
-  // row when that row holds the scanned content. A clean result handled between this upload row
-  // and this state row made the copy but could not record it: one Query of the content's scans
-  // finds it, and the copy is brought up and recorded here.
+  // row when that row holds the scanned content. A clean result handled elsewhere (another
+  // invocation) between this upload row and this state row made the copy but could not record it:
+  // one Query of the content's scans finds it, and the copy is brought up and recorded here.
   if (deps.scanGate && deps.copySync && fresh?.status === 'STORED' && state.outcome === 'advanced') {
     await syncCopy(deps.copySync, change, event, true, delivery, deps, keys);
   }
