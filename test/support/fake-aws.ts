@@ -45,10 +45,10 @@ export function installFakeAws() {
   const documents = mockClient(DynamoDBDocumentClient);
   const memory = new InMemoryAws();
   const faults: Fault[] = [];
-  /** Work run just before a command is answered, to interleave another message's handling there. */
-  const interleaved: { command: unknown; when: (input: Item) => boolean; action: () => Promise<void> }[] = [];
-  const runInterleaved = async (command: unknown, input: Item) => {
-    const index = interleaved.findIndex((entry) => entry.command === command && entry.when(input));
+  /** Work run just before a log-table update is answered, to interleave another message's handling there. */
+  const interleaved: { when: (input: Item) => boolean; action: () => Promise<void> }[] = [];
+  const runInterleaved = async (input: Item) => {
+    const index = interleaved.findIndex((entry) => entry.when(input));
     if (index < 0) return;
     const [entry] = interleaved.splice(index, 1);
     await entry?.action();
@@ -110,7 +110,7 @@ export function installFakeAws() {
     });
     documents.on(UpdateCommand).callsFake(async (input) => {
       checkFaults(UpdateCommand, input);
-      await runInterleaved(UpdateCommand, input);
+      await runInterleaved(input);
       return memory.updateLogItem(
         input.Key as Item,
         input.ExpressionAttributeValues as Item,
@@ -177,7 +177,7 @@ export function installFakeAws() {
      * `when(input)` holds is answered: another message handled in the middle of this one.
      */
     interleave(when: (input: Item) => boolean, action: () => Promise<void>): void {
-      interleaved.push({ command: UpdateCommand, when, action });
+      interleaved.push({ when, action });
     },
     /** Forgets every stored item, call and fault, and puts the default behaviour back. */
     reset(): void {
